@@ -1,0 +1,155 @@
+import { existsSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { PerchError } from '../core/errors.js';
+import type { PerchCore } from '../core/perch-core.js';
+import { errorHandler, MB } from './errors.js';
+import {
+  authGuard,
+  contentTypeGuard,
+  declaredSizeGuard,
+  hostGuard,
+  originGuard,
+  uploadRequestLimitBytes,
+  type GuardContext,
+} from './guards.js';
+import { chatRoutes } from './routes/chat.js';
+import type { RouteContext } from './routes/context.js';
+import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
+import { healthRoutes } from './routes/health.js';
+import { modelRoutes } from './routes/models.js';
+import { sessionRoutes } from './routes/sessions.js';
+
+export interface AppOptions {
+  core: PerchCore;
+  logger: Logger;
+  /** Where the service actually listens (known once the socket is bound). */
+  listening: () => { host: string; port: number; url: string };
+  /** The built web UI, served at `/` when present. */
+  staticDir?: string | undefined;
+}
+
+/** The web UI may load only its own scripts and talk only to this service. */
+const UI_CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  next();
+};
+
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const requestId = randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    res.once('close', () => {
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const status = res.writableFinished ? res.statusCode : 499;
+      const line = `${req.method} ${req.path} ${status} ${durationMs.toFixed(1)} ms`;
+      const record = { req_id: requestId, method: req.method, path: req.path, status, duration_ms: Math.round(durationMs * 10) / 10 };
+      if (status >= 500) logger.error(record, line);
+      else logger.info(record, line);
+    });
+    next();
+  };
+}
+
+const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.startsWith('/v1/');
+
+/**
+ * The local HTTP API. Every request passes the guards in this order — Host, Origin, declared
+ * size, then (for API paths) the token and the content type — before any route sees it.
+ */
+export function createApp(options: AppOptions): Express {
+  const { core, logger } = options;
+  const settings = () => core.currentSettings();
+  const secrets = (): ReadonlyArray<string | undefined> => [core.apiKeys.get(), core.tokens.get()];
+  const guardContext: GuardContext = {
+    port: () => options.listening().port,
+    bindHost: () => options.listening().host,
+    allowedHosts: () => settings().api.allowedHosts,
+    allowedOrigins: () => settings().api.allowedOrigins,
+  };
+  const routeContext: RouteContext = { core, secrets, listening: options.listening };
+  const isUpload = (path: string): boolean => UPLOAD_PATHS.has(path);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use(requestLog(logger));
+  app.use(securityHeaders);
+  app.use(hostGuard(guardContext));
+  app.use(originGuard(guardContext));
+  app.use(
+    declaredSizeGuard(
+      (req) => (isUpload(req.path) ? uploadRequestLimitBytes(settings().api.maxUploadMb) : settings().api.maxBodyMb * MB),
+      (req) =>
+        isUpload(req.path)
+          ? `The upload is larger than the ${settings().api.maxUploadMb} MB limit (setting api.maxUploadMb).`
+          : `The request body is larger than the ${settings().api.maxBodyMb} MB limit (setting api.maxBodyMb).`,
+    ),
+  );
+
+  const health = healthRoutes(routeContext);
+  app.use(health.publicRouter);
+
+  const api = express.Router();
+  api.use((req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    next();
+  });
+  api.use(authGuard(core.tokens));
+  api.use(contentTypeGuard((req) => isUpload(req.path)));
+  const jsonParsers = new Map<number, RequestHandler>();
+  api.use((req, res, next) => {
+    const limit = settings().api.maxBodyMb;
+    let parser = jsonParsers.get(limit);
+    if (!parser) {
+      parser = express.json({ limit: limit * MB, strict: false });
+      jsonParsers.set(limit, parser);
+    }
+    parser(req, res, next);
+  });
+  api.use(health.privateRouter);
+  api.use(chatRoutes(routeContext));
+  api.use(sessionRoutes(routeContext));
+  api.use(fileRoutes(routeContext));
+  api.use(modelRoutes(routeContext));
+  app.use((req, res, next) => (isApiPath(req.path) ? api(req, res, next) : next()));
+
+  if (options.staticDir && existsSync(options.staticDir)) {
+    app.use(
+      express.static(options.staticDir, {
+        index: 'index.html',
+        setHeaders: (res, filePath) => {
+          if (filePath.endsWith('.html')) {
+            res.setHeader('Content-Security-Policy', UI_CONTENT_SECURITY_POLICY);
+            res.setHeader('Cache-Control', 'no-cache');
+          }
+        },
+      }),
+    );
+  }
+
+  app.use((req, _res, next) => {
+    next(new PerchError('not_found_error', 404, `No such endpoint: ${req.method} ${req.path}. The README lists the API.`));
+  });
+  app.use(errorHandler(logger, () => settings().api, secrets));
+  return app;
+}

@@ -1,0 +1,108 @@
+import type { ErrorRequestHandler, Response } from 'express';
+import multer from 'multer';
+import type { Logger } from 'pino';
+import { PerchError, isPerchError } from '../core/errors.js';
+
+/** The one error shape every route answers with: `{"error": {"type", "message"}}`. */
+export interface ErrorBody {
+  error: { type: string; message: string };
+  [extra: string]: unknown;
+}
+
+/** Replaces any secret that slipped into a message (an upstream echoing a key, say). */
+export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 8) result = result.split(secret).join('[redacted]');
+  }
+  return result;
+}
+
+export function sendError(
+  res: Response,
+  error: PerchError,
+  secrets: ReadonlyArray<string | undefined>,
+  extra: Record<string, unknown> = {},
+): void {
+  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="perch"');
+  const body: ErrorBody = { error: { type: error.type, message: redact(error.message, secrets) }, ...extra };
+  res.status(error.status).json(body);
+}
+
+interface HttpParserError extends Error {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+const MB = 1024 * 1024;
+
+/** Translates what express, body-parser and multer throw into PerchErrors a person can act on. */
+export function toPerchError(error: unknown, limits: { maxBodyMb: number; maxUploadMb: number }): PerchError {
+  if (isPerchError(error)) return error;
+  if (error instanceof multer.MulterError) {
+    switch (error.code) {
+      case 'LIMIT_FILE_SIZE':
+        return new PerchError(
+          'request_too_large',
+          413,
+          `The upload is larger than the ${limits.maxUploadMb} MB limit (setting api.maxUploadMb).`,
+        );
+      case 'LIMIT_UNEXPECTED_FILE':
+        return new PerchError('invalid_request_error', 400, `Unexpected file field '${error.field ?? ''}': send one file in the field 'file'.`);
+      default:
+        return new PerchError('invalid_request_error', 400, `The multipart upload is malformed: ${error.message}.`);
+    }
+  }
+  const parserError = error as HttpParserError;
+  switch (parserError.type) {
+    case 'entity.parse.failed':
+      return new PerchError('invalid_json', 400, `The request body is not valid JSON: ${parserError.message}.`);
+    case 'entity.too.large':
+      return new PerchError(
+        'request_too_large',
+        413,
+        `The request body is larger than the ${limits.maxBodyMb} MB limit (setting api.maxBodyMb).`,
+      );
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new PerchError('unsupported_media_type', 415, `${parserError.message}. Send UTF-8 JSON.`);
+    case 'request.aborted':
+    case 'request.size.invalid':
+      return new PerchError('invalid_request_error', 400, 'The request body ended before it was complete.');
+    default:
+      break;
+  }
+  const status = parserError.status ?? parserError.statusCode;
+  if (status && status >= 400 && status < 500 && parserError.expose !== false) {
+    // busboy and friends: malformed multipart bodies and the like.
+    return new PerchError('invalid_request_error', status, parserError.message);
+  }
+  if (error instanceof Error && /multipart|boundary|unexpected end of form/i.test(error.message)) {
+    return new PerchError('invalid_request_error', 400, `The multipart upload is malformed: ${error.message}.`);
+  }
+  return new PerchError('internal_error', 500, 'Perch hit an unexpected error. The details are in its log.', { cause: error });
+}
+
+export function errorHandler(
+  logger: Logger,
+  limits: () => { maxBodyMb: number; maxUploadMb: number },
+  secrets: () => ReadonlyArray<string | undefined>,
+): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    const perchError = toPerchError(error, limits());
+    if (perchError.status >= 500 && perchError.type === 'internal_error') {
+      const cause = error instanceof Error ? error : new Error(String(error));
+      logger.error({ err: { message: redact(cause.message, secrets()), stack: redact(cause.stack ?? '', secrets()) }, path: req.path }, 'unexpected error');
+    }
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    sendError(res, perchError, secrets());
+  };
+}
+
+export { MB };

@@ -1,0 +1,22 @@
+import type { RequestHandler } from 'express';
+import { PerchError } from '../../core/errors.js';
+import type { PerchCore } from '../../core/perch-core.js';
+
+/** What every route needs: the core, and the secrets to keep out of any answer. */
+export interface RouteContext {
+  core: PerchCore;
+  secrets: () => ReadonlyArray<string | undefined>;
+  /** Where the service listens, for status reports. */
+  listening: () => { host: string; port: number; url: string };
+}
+
+/** 405 for a known path called with the wrong method, naming the right ones. */
+export const methodNotAllowed =
+  (...allowed: string[]): RequestHandler =>
+  (req, res, next) => {
+    res.setHeader('Allow', allowed.join(', '));
+    next(new PerchError('method_not_allowed', 405, `${req.method} is not supported on ${req.path}; use ${allowed.join(' or ')}.`));
+  };
+
+/** `null` from a JSON client means "not given". */
+export const given = <T>(value: T | null | undefined): T | undefined => value ?? undefined;

@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import { createSessionRequest, listSessionsQuery, searchQuery, updateSessionRequest } from '../schemas.js';
+import { parseInput } from '../validation.js';
+import { given, methodNotAllowed, type RouteContext } from './context.js';
+
+/** Saved conversations: list, create, read with messages, rename, delete, and search. */
+export function sessionRoutes({ core }: RouteContext): Router {
+  const router = Router();
+  const store = core.conversations;
+
+  router
+    .route('/api/v1/sessions')
+    .get((req, res) => {
+      const query = parseInput(listSessionsQuery, req.query);
+      res.json(store.listSessions({ limit: query.limit, before: query.before }));
+    })
+    .post((req, res) => {
+      const body = parseInput(createSessionRequest, req.body);
+      res.status(201).json(store.createSession({ title: given(body.title), system: given(body.system), model: given(body.model) }));
+    })
+    .all(methodNotAllowed('GET', 'POST'));
+
+  // Declared before `/:id` so "search" is never read as a session id.
+  router
+    .route('/api/v1/sessions/search')
+    .get((req, res) => {
+      const query = parseInput(searchQuery, req.query);
+      res.json({ results: store.search(query.q, query.limit) });
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/api/v1/sessions/:id')
+    .get((req, res) => {
+      const session = store.requireSession(req.params.id);
+      res.json({ ...session, messages: store.messages(session.id) });
+    })
+    .patch((req, res) => {
+      const body = parseInput(updateSessionRequest, req.body);
+      res.json(store.updateSession(req.params.id, body));
+    })
+    .delete((req, res) => {
+      store.deleteSession(req.params.id);
+      res.status(204).end();
+    })
+    .all(methodNotAllowed('GET', 'PATCH', 'DELETE'));
+  return router;
+}

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+const optionalText = z.string().nullish();
+const optionalId = z.string().min(1).max(64).nullish();
+const optionalModel = z.string().trim().min(1).max(128).nullish();
+
+export const attachmentInput = z.object({
+  name: z.string().max(255).nullish(),
+  /** Informational: Perch decides the type from the bytes. */
+  media_type: z.string().max(128).nullish(),
+  data: z.base64(),
+});
+
+export const chatRequest = z.object({
+  message: z.string(),
+  session_id: optionalId,
+  system: optionalText,
+  context: optionalText,
+  model: optionalModel,
+  max_tokens: z.number().int().min(1).max(128_000).nullish(),
+  stream: z.boolean().nullish(),
+  attachments: z.array(attachmentInput).max(20).nullish(),
+});
+
+export const codeReviewRequest = z.object({
+  code: z.string().min(1, 'expected the code to review'),
+  language: z.string().trim().min(1, 'expected a language name such as typescript').max(64),
+  focus: optionalText,
+  filename: z.string().max(255).nullish(),
+  session_id: optionalId,
+  model: optionalModel,
+  stream: z.boolean().nullish(),
+});
+
+/** Text fields of the multipart file-analysis form (multipart values are strings). */
+export const analyzeFields = z.object({
+  prompt: optionalText,
+  session_id: optionalId,
+  model: optionalModel,
+  stream: z.enum(['true', 'false']).nullish(),
+});
+
+export const createSessionRequest = z.object({
+  title: z.string().max(200).nullish(),
+  system: optionalText,
+  model: optionalModel,
+});
+
+export const updateSessionRequest = z
+  .object({
+    title: z.string().max(200).optional(),
+    system: z.string().nullable().optional(),
+    model: z.string().trim().min(1).max(128).nullable().optional(),
+  })
+  .refine((body) => body.title !== undefined || body.system !== undefined || body.model !== undefined, {
+    message: "send at least one of 'title', 'system' or 'model'",
+  });
+
+const limitParam = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);
+
+export const listSessionsQuery = z.object({
+  limit: limitParam(200, 50),
+  before: z.string().min(1).max(64).optional(),
+});
+
+export const searchQuery = z.object({
+  q: z.string().trim().min(1, "expected search text in 'q'").max(500),
+  limit: limitParam(100, 20),
+});
+
+export const legacyChatRequest = chatRequest.omit({ stream: true, attachments: true });

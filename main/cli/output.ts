@@ -1,0 +1,16 @@
+/** Where the CLI writes: injectable so commands are testable without a terminal. */
+export interface Output {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+export const processOutput: Output = {
+  stdout: (line) => process.stdout.write(`${line}\n`),
+  stderr: (line) => process.stderr.write(`${line}\n`),
+};
+
+export async function readAllStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,111 @@
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { isPerchError } from '../core/errors.js';
+import { resolveDataDir } from '../core/paths.js';
+import { TokenStore } from '../core/secrets.js';
+import { ensureDataDir } from '../core/paths.js';
+import { PERCH_VERSION } from '../core/version.js';
+import { configGet, configReset, configSet } from './config-command.js';
+import { processOutput, readAllStdin, type Output } from './output.js';
+import { serve } from './serve-command.js';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
+  return port;
+}
+
+const dataDirOption = ['--data-dir <dir>', 'data directory (default: $PERCH_DATA_DIR or the per-user app-data folder)'] as const;
+
+/** The built web UI sits next to the built CLI: out/main/cli.js → out/renderer. */
+const defaultStaticDir = (): string => fileURLToPath(new URL('../renderer', import.meta.url));
+
+export interface CliEnvironment {
+  env: NodeJS.ProcessEnv;
+  out: Output;
+  readStdin: () => Promise<string>;
+  staticDir: string;
+}
+
+export function buildProgram(environment: CliEnvironment): Command {
+  const { env, out } = environment;
+  const program = new Command('perch')
+    .description('Perch: Claude, always at hand — a local API, a web UI and a desktop tray app.')
+    .version(PERCH_VERSION, '-v, --version')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (text) => out.stdout(text.trimEnd()), writeErr: (text) => out.stderr(text.trimEnd()) });
+
+  program
+    .command('serve')
+    .description('run the Perch service (API and web UI) in the foreground until Ctrl-C')
+    .option('-p, --port <port>', 'port to listen on (default: setting api.port, 8080)', parsePort)
+    .option('--host <address>', 'address to bind (default: setting api.host, 127.0.0.1)')
+    .option(...dataDirOption)
+    .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+      await serve(
+        { dataDir: resolveDataDir(options.dataDir, env), port: options.port, host: options.host, staticDir: environment.staticDir, env },
+        out,
+      );
+    });
+
+  program
+    .command('token')
+    .description('print the client API token (creating it if missing)')
+    .option('--regenerate', 'replace the token; the running service accepts only the new one at once')
+    .option(...dataDirOption)
+    .action((options: { regenerate?: boolean; dataDir?: string }) => {
+      const tokens = new TokenStore(ensureDataDir(resolveDataDir(options.dataDir, env)));
+      out.stdout(options.regenerate ? tokens.regenerate() : tokens.get());
+    });
+
+  const config = program.command('config').description('read and change settings by dotted key (e.g. api.port)');
+  config
+    .command('get')
+    .argument('[key]', 'dotted key such as claude.model; omit for all settings')
+    .option(...dataDirOption)
+    .description('print a setting, or all of them')
+    .action((key: string | undefined, options: { dataDir?: string }) => {
+      configGet(ensureDataDir(resolveDataDir(options.dataDir, env)), key, out, env);
+    });
+  config
+    .command('set')
+    .argument('<key>', 'dotted key such as api.port, or apiKey')
+    .argument('<value>', 'the value, parsed by the setting\'s type ("20" → 20); for apiKey, "-" reads stdin')
+    .option(...dataDirOption)
+    .description('change a setting (validated; a bad value changes nothing)')
+    .action(async (key: string, value: string, options: { dataDir?: string }) => {
+      await configSet(ensureDataDir(resolveDataDir(options.dataDir, env)), key, value, out, env, environment.readStdin);
+    });
+  config
+    .command('reset')
+    .argument('<key>', 'dotted key to return to its default, or apiKey to remove the stored key')
+    .option(...dataDirOption)
+    .description('return a setting to its default')
+    .action((key: string, options: { dataDir?: string }) => {
+      configReset(ensureDataDir(resolveDataDir(options.dataDir, env)), key, out, env);
+    });
+  return program;
+}
+
+/** Runs the CLI; resolves with the exit code (serve keeps the process alive on its own). */
+export async function runCli(argv: string[], environment: Partial<CliEnvironment> = {}): Promise<number> {
+  const resolved: CliEnvironment = {
+    env: environment.env ?? process.env,
+    out: environment.out ?? processOutput,
+    readStdin: environment.readStdin ?? (() => readAllStdin()),
+    staticDir: environment.staticDir ?? defaultStaticDir(),
+  };
+  const program = buildProgram(resolved);
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
+    if (code?.startsWith('commander.')) return (error as { exitCode?: number }).exitCode ?? 1;
+    const message = isPerchError(error) || error instanceof Error ? error.message : String(error);
+    resolved.out.stderr(`perch: ${message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,116 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { PerchError } from '../errors.js';
+
+/** What went wrong talking to Claude, mapped to the status and type Perch answers with. */
+export interface UpstreamErrorContext {
+  upstreamUrl: string;
+  timeoutSeconds: number;
+  /** True when Perch itself stopped waiting (the stream went silent for too long). */
+  timedOut: boolean;
+}
+
+const isOverload = (type: string | null | undefined, status: number | undefined): boolean =>
+  type === 'overloaded_error' || status === 529;
+
+function retryAfterSeconds(headers: Headers | undefined): number | undefined {
+  const value = headers?.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+function describeCause(error: unknown): string {
+  let current: unknown = error;
+  const parts: string[] = [];
+  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (code && !parts.includes(code)) parts.push(code);
+    current = current.cause;
+  }
+  return parts.join(', ');
+}
+
+/** Overloads and transient server errors that arrive inside a 200 stream (not retried by the SDK). */
+export function isRetryableStreamError(error: unknown): boolean {
+  return (
+    error instanceof Anthropic.APIError &&
+    error.status === undefined &&
+    !(error instanceof Anthropic.APIConnectionError) &&
+    (error.type === 'overloaded_error' || error.type === 'api_error')
+  );
+}
+
+export function cancelledError(): PerchError {
+  return new PerchError('cancelled', 499, 'The answer was cancelled before it finished.');
+}
+
+export function mapUpstreamError(error: unknown, context: UpstreamErrorContext): PerchError {
+  if (error instanceof PerchError) return error;
+  if (context.timedOut || error instanceof Anthropic.APIConnectionTimeoutError) {
+    return new PerchError(
+      'upstream_timeout',
+      504,
+      `Claude did not respond within ${context.timeoutSeconds} seconds. Try again, or raise claude.timeoutSeconds.`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Anthropic.APIConnectionError) {
+    const cause = describeCause(error);
+    return new PerchError(
+      'upstream_unreachable',
+      502,
+      `Could not reach the Anthropic API at ${context.upstreamUrl}${cause ? ` (${cause})` : ''}. Check the network connection and the upstream URL setting.`,
+      { cause: error },
+    );
+  }
+  if (error instanceof Anthropic.APIError) {
+    const reason = error.apiMessage ?? error.message;
+    const status = error.status;
+    if (isOverload(error.type, status)) {
+      return new PerchError('upstream_overloaded', 503, `Claude is overloaded right now (${reason}). Try again in a moment.`, {
+        retryAfterSeconds: retryAfterSeconds(error.headers) ?? 5,
+        cause: error,
+      });
+    }
+    switch (status) {
+      case undefined:
+        return new PerchError('upstream_error', 502, `Claude reported an error mid-answer: ${reason}`, { cause: error });
+      case 400:
+      case 404:
+      case 422:
+        return new PerchError('invalid_request_error', 400, `Claude rejected the request: ${reason}`, { cause: error });
+      case 401:
+        return new PerchError(
+          'upstream_auth_error',
+          502,
+          `The Anthropic API rejected the API key (${reason}). Set a valid key with \`npx perch config set apiKey -\` or in Settings.`,
+          { cause: error },
+        );
+      case 402:
+      case 403:
+        return new PerchError('upstream_permission_error', 502, `The Anthropic API refused the request (${status}: ${reason}).`, {
+          cause: error,
+        });
+      case 413:
+        return new PerchError('request_too_large', 413, `The request is too large for Claude: ${reason}`, { cause: error });
+      case 429:
+        return new PerchError('rate_limit_error', 429, `The Anthropic API rate limit was reached: ${reason}`, {
+          retryAfterSeconds: retryAfterSeconds(error.headers),
+          cause: error,
+        });
+      case 408:
+      case 504:
+        return new PerchError('upstream_timeout', 504, `The Anthropic API timed out (${status}: ${reason}). Try again.`, {
+          cause: error,
+        });
+      default:
+        return new PerchError('upstream_error', 502, `The Anthropic API failed (${status}: ${reason}). Try again in a moment.`, {
+          cause: error,
+        });
+    }
+  }
+  const cause = describeCause(error) || (error instanceof Error ? error.message : String(error));
+  return new PerchError('upstream_error', 502, `The connection to Claude broke mid-answer (${cause}).`, { cause: error });
+}

@@ -1,0 +1,121 @@
+import { statfsSync } from 'node:fs';
+import path from 'node:path';
+import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
+import { ChatService } from './chat/chat-service.js';
+import { PerchEventBus } from './events.js';
+import { dataFiles, ensureDataDir } from './paths.js';
+import { FileApiKeySource, TokenStore, type ApiKeySource } from './secrets.js';
+import { SettingsStore, type RunOverrides } from './settings/settings-store.js';
+import type { Settings } from './settings/schema.js';
+import { ConversationStore } from './storage/conversation-store.js';
+import { openDatabase, type Db } from './storage/database.js';
+import { PERCH_VERSION } from './version.js';
+
+export interface PerchCoreOptions {
+  dataDir: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: RunOverrides;
+  /** The desktop app supplies a safeStorage-backed source; headless uses the owner-only file. */
+  apiKeys?: ApiKeySource;
+  /** Retry tuning for the Claude client (tests shorten the waits). */
+  claude?: Pick<ClaudeClientOptions, 'maxRetries' | 'streamRetries' | 'streamRetryDelayMs'>;
+  onWarning?: (message: string) => void;
+}
+
+export type HealthState = 'ok' | 'degraded' | 'error';
+
+export interface Health {
+  status: HealthState;
+  version: string;
+  checks: {
+    database: { status: 'ok' | 'error'; message?: string };
+    disk: { status: 'ok' | 'low' | 'full' | 'unknown'; free_mb: number | null };
+    upstream: UpstreamState;
+  };
+}
+
+/** Below this much free space new answers may not be saved: Perch reports itself unable to serve. */
+const DISK_FULL_MB = 16;
+const DISK_LOW_MB = 256;
+
+/**
+ * The domain, assembled: settings, secrets, history, the Claude client and conversations.
+ * Plain Node — the desktop shell and `perch serve` both build one of these.
+ */
+export class PerchCore {
+  readonly version = PERCH_VERSION;
+  readonly settings: SettingsStore;
+  readonly tokens: TokenStore;
+  readonly apiKeys: ApiKeySource;
+  readonly db: Db;
+  readonly conversations: ConversationStore;
+  readonly claude: ClaudeClient;
+  readonly chat: ChatService;
+  readonly events = new PerchEventBus();
+  readonly startedAt = new Date();
+
+  private constructor(readonly dataDir: string, options: PerchCoreOptions) {
+    const env = options.env ?? process.env;
+    this.settings = new SettingsStore(dataDir, {
+      env,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+      ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+    });
+    this.tokens = new TokenStore(dataDir);
+    this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env);
+    this.db = openDatabase(path.join(dataDir, dataFiles.database));
+    this.conversations = new ConversationStore(this.db);
+    const recovered = this.conversations.recoverInterruptedAnswers();
+    if (recovered > 0) options.onWarning?.(`${recovered} answer(s) interrupted by the last shutdown were saved as partial.`);
+    this.claude = new ClaudeClient({
+      ...options.claude,
+      connection: () => {
+        const { claude } = this.settings.current();
+        return { apiKey: this.apiKeys.get(), upstreamUrl: claude.upstreamUrl, timeoutSeconds: claude.timeoutSeconds };
+      },
+    });
+    this.chat = new ChatService({
+      store: this.conversations,
+      claude: this.claude,
+      settings: () => this.settings.current(),
+      events: this.events,
+    });
+  }
+
+  static open(options: PerchCoreOptions): PerchCore {
+    const dataDir = ensureDataDir(options.dataDir);
+    return new PerchCore(dataDir, options);
+  }
+
+  currentSettings(): Settings {
+    return this.settings.current();
+  }
+
+  /** Cheap enough for a probe every second: one tiny write, one statfs, no upstream call. */
+  health(): Health {
+    let database: Health['checks']['database'];
+    try {
+      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
+      database = { status: 'ok' };
+    } catch (error) {
+      database = { status: 'error', message: `The history database cannot be written: ${(error as Error).message}` };
+    }
+    let disk: Health['checks']['disk'];
+    try {
+      const stats = statfsSync(this.dataDir);
+      const freeMb = Math.floor((stats.bavail * stats.bsize) / (1024 * 1024));
+      disk = { status: freeMb < DISK_FULL_MB ? 'full' : freeMb < DISK_LOW_MB ? 'low' : 'ok', free_mb: freeMb };
+    } catch {
+      disk = { status: 'unknown', free_mb: null };
+    }
+    const upstream = this.claude.upstreamState();
+    const broken = database.status === 'error' || disk.status === 'full';
+    const degraded = upstream.state === 'unreachable' || upstream.state === 'degraded' || disk.status === 'low';
+    return { status: broken ? 'error' : degraded ? 'degraded' : 'ok', version: this.version, checks: { database, disk, upstream } };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import path from 'node:path';
+import { dataFiles } from './paths.js';
+import { ChangingFile } from './files/owner-only-file.js';
+
+const TOKEN_PREFIX = 'perch_';
+
+const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+
+/** Constant-time comparison that does not leak the length of the expected value. */
+export function secretsMatch(candidate: string, expected: string): boolean {
+  return timingSafeEqual(digest(candidate), digest(expected));
+}
+
+/**
+ * The client API token: what editors, scripts and the CLI present to the local API. It lives
+ * in an owner-only file in the data folder; `perch token --regenerate` replaces the file and
+ * the running service honours the new token on its next request.
+ */
+export class TokenStore {
+  private readonly file: ChangingFile;
+
+  constructor(dataDir: string) {
+    this.file = new ChangingFile(path.join(dataDir, dataFiles.token));
+  }
+
+  /** The current token, created on first use. */
+  get(): string {
+    const stored = this.file.read()?.trim();
+    if (stored) return stored;
+    return this.regenerate();
+  }
+
+  regenerate(): string {
+    const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
+    this.file.write(`${token}\n`);
+    return token;
+  }
+
+  verify(candidate: string): boolean {
+    return candidate.length > 0 && secretsMatch(candidate, this.get());
+  }
+}
+
+/** Where the Anthropic API key comes from; the desktop app supplies one backed by safeStorage. */
+export interface ApiKeySource {
+  /** The key, or undefined when none is configured. Never log or return it. */
+  get(): string | undefined;
+  set(key: string): void;
+  clear(): void;
+  /** Where the key in use comes from, for status displays ("set from ANTHROPIC_API_KEY"). */
+  origin(): 'environment' | 'stored' | undefined;
+}
+
+/**
+ * The headless home of the Anthropic API key: `ANTHROPIC_API_KEY` when set, otherwise an
+ * owner-only file next to the settings (never inside the settings JSON).
+ */
+export class FileApiKeySource implements ApiKeySource {
+  private readonly file: ChangingFile;
+
+  constructor(
+    dataDir: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.file = new ChangingFile(path.join(dataDir, dataFiles.apiKey));
+  }
+
+  get(): string | undefined {
+    const fromEnv = this.env.ANTHROPIC_API_KEY?.trim();
+    if (fromEnv) return fromEnv;
+    return this.file.read()?.trim() || undefined;
+  }
+
+  set(key: string): void {
+    const trimmed = key.trim();
+    if (!trimmed) throw new Error('The API key is empty.');
+    this.file.write(`${trimmed}\n`);
+  }
+
+  clear(): void {
+    this.file.remove();
+  }
+
+  origin(): 'environment' | 'stored' | undefined {
+    if (this.env.ANTHROPIC_API_KEY?.trim()) return 'environment';
+    return this.file.read()?.trim() ? 'stored' : undefined;
+  }
+}

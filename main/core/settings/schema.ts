@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** The model Perch asks when nothing else is chosen: Anthropic's balanced current model. */
+export const DEFAULT_MODEL = 'claude-sonnet-5-5';
+
+const hostName = z
+  .string()
+  .trim()
+  .min(1)
+  .regex(/^[A-Za-z0-9.\-:[\]]+$/, 'expected a host name or IP address without scheme or path');
+
+const origin = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return url.origin !== 'null' ? url.origin === value.replace(/\/$/, '') : /^[a-z][a-z0-9+.-]*:\/\/[^/]+$/i.test(value);
+    } catch {
+      return false;
+    }
+  }, 'expected an origin such as https://example.com (scheme, host and optional port; no path)');
+
+/**
+ * Perch's settings: the one schema that validates the settings file, `perch config set`, and
+ * (later) the Settings UI. Every key has a default, so an empty file is a valid configuration.
+ * The Anthropic API key is deliberately absent: it never lives in this file.
+ */
+export const settingsSchema = z.object({
+  claude: z
+    .object({
+      model: z.string().trim().min(1).default(DEFAULT_MODEL),
+      maxTokens: z.number().int().min(1).max(128_000).default(4096),
+      upstreamUrl: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
+      systemPrompt: z.string().default(''),
+      /** Longest silence from Claude (before the first byte, or between streamed pieces). */
+      timeoutSeconds: z.number().int().min(5).max(3600).default(120),
+    })
+    .prefault({}),
+  api: z
+    .object({
+      port: z.number().int().min(1).max(65_535).default(8080),
+      host: hostName.default('127.0.0.1'),
+      /** Extra names the Host header may carry (the loopback names are always allowed). */
+      allowedHosts: z.array(hostName).default([]),
+      /** Extra browser origins allowed to call the API (the service's own are always allowed). */
+      allowedOrigins: z.array(origin).default([]),
+      maxBodyMb: z.number().positive().max(1024).default(32),
+      maxUploadMb: z.number().positive().max(1024).default(10),
+    })
+    .prefault({}),
+});
+
+export type Settings = z.infer<typeof settingsSchema>;
+export type StoredSettings = z.input<typeof settingsSchema>;
+
+export const defaultSettings = (): Settings => settingsSchema.parse({});

@@ -1,0 +1,111 @@
+import { closeSync, openSync } from 'node:fs';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Schema migrations, applied in order and recorded in `PRAGMA user_version`. Append new
+ * entries; never edit one that has shipped.
+ */
+const MIGRATIONS: ReadonlyArray<string> = [
+  `
+  -- Small facts about the database itself; the health check writes here to prove it can.
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    title_is_custom INTEGER NOT NULL DEFAULT 0,
+    system TEXT,
+    model TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX sessions_by_recency ON sessions (updated_at DESC, id DESC);
+
+  -- seq is the rowid alias: stable under VACUUM, so the full-text index can point at it.
+  CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    session_id TEXT NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL DEFAULT '',
+    context TEXT,
+    status TEXT NOT NULL CHECK (status IN ('streaming', 'complete', 'partial', 'error')),
+    model TEXT,
+    stop_reason TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cache_creation_input_tokens INTEGER,
+    cache_read_input_tokens INTEGER,
+    cost_usd REAL,
+    error_type TEXT,
+    error_message TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX messages_by_session ON messages (session_id, seq);
+
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX attachments_by_message ON attachments (message_id, position);
+
+  CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    content,
+    content = 'messages',
+    content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+  END;
+  CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+  END;
+  CREATE TRIGGER messages_fts_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, content) VALUES ('delete', old.seq, old.content);
+    INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
+  END;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `The history database was written by a newer version of Perch (schema ${current}, this version knows ${MIGRATIONS.length}). Update Perch.`,
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version += 1) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version] as string);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
+
+/**
+ * Opens (creating if needed) the history database: owner-only file, WAL so readers never
+ * block the writer and a killed process leaves a consistent file, foreign keys enforced.
+ */
+export function openDatabase(filePath: string): Db {
+  if (filePath !== ':memory:') closeSync(openSync(filePath, 'a', 0o600));
+  const db = new Database(filePath);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode survives a crashed or killed process; only power loss can drop the
+  // last transactions, which is the usual trade for desktop apps.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}

@@ -1,0 +1,115 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createApp } from './api/app.js';
+import { PerchError } from './core/errors.js';
+import { PerchCore, type PerchCoreOptions } from './core/perch-core.js';
+
+export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'> {
+  logger: Logger;
+  /** Listen on this port instead of the setting (0 picks a free one, for tests). */
+  port?: number | undefined;
+  host?: string | undefined;
+  staticDir?: string | undefined;
+}
+
+export interface RunningService {
+  core: PerchCore;
+  server: http.Server;
+  host: string;
+  port: number;
+  /** Base URL clients use, e.g. http://127.0.0.1:8080 */
+  url: string;
+  /**
+   * Graceful stop: refuse new connections, let answers in flight finish for `graceMs`, save
+   * the rest as partial, then close the database. Safe to call twice.
+   */
+  stop(options?: { graceMs?: number }): Promise<void>;
+}
+
+const isLoopback = (host: string): boolean => host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+
+const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): PerchError {
+  if (error.code === 'EADDRINUSE') {
+    return new PerchError(
+      'port_in_use',
+      500,
+      `Port ${port} on ${host} is already in use by another program. Stop that program, or run \`npx perch serve --port ${port + 1}\` (or \`npx perch config set api.port ${port + 1}\`).`,
+    );
+  }
+  if (error.code === 'EACCES') {
+    return new PerchError('port_forbidden', 500, `Not allowed to listen on port ${port}. Choose a port above 1024 with --port.`);
+  }
+  if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+    return new PerchError('bad_host', 500, `Cannot listen on ${host}: this machine has no such address. Use 127.0.0.1.`);
+  }
+  return new PerchError('listen_failed', 500, `Could not start listening on ${host}:${port}: ${error.message}`);
+}
+
+/** Starts the Perch service: the core plus the HTTP API (and web UI), as `perch serve` and the desktop app run it. */
+export async function startService(options: StartServiceOptions): Promise<RunningService> {
+  const { logger } = options;
+  const core = PerchCore.open({
+    ...options,
+    overrides: {
+      ...(options.port ? { port: options.port } : {}),
+      ...(options.host ? { host: options.host } : {}),
+    },
+    onWarning: options.onWarning ?? ((message) => logger.warn(message)),
+  });
+  let settings;
+  try {
+    settings = core.currentSettings();
+    // The token exists from the first start, so `perch token` and clients agree at once.
+    core.tokens.get();
+  } catch (error) {
+    core.close();
+    throw error;
+  }
+  const host = options.host ?? settings.api.host;
+  const requestedPort = options.port ?? settings.api.port;
+  let bound = { host, port: requestedPort, url: `http://${formatHost(host)}:${requestedPort}` };
+
+  const app = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
+  const server = http.createServer({ requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(requestedPort, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    core.close();
+    throw listenError(error as NodeJS.ErrnoException, host, requestedPort);
+  }
+  const address = server.address() as AddressInfo;
+  bound = { host, port: address.port, url: `http://${formatHost(host)}:${address.port}` };
+  if (!isLoopback(host)) {
+    logger.warn(
+      `Perch is listening on ${host}, reachable from other machines. The API token is still required; prefer 127.0.0.1 unless you need remote access.`,
+    );
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (stopOptions: { graceMs?: number } = {}): Promise<void> => {
+    stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await core.chat.drain(stopOptions.graceMs ?? 10_000);
+      server.closeIdleConnections();
+      // Streams have ended; give their responses a moment to flush, then drop what remains.
+      const forced = setTimeout(() => server.closeAllConnections(), 1_000);
+      await closed;
+      clearTimeout(forced);
+      core.close();
+    })();
+    return stopping;
+  };
+
+  return { core, server, host, port: bound.port, url: bound.url, stop };
+}

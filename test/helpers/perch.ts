@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../main/core/logger.js';
+import { startService, type RunningService } from '../../main/service.js';
+import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
+
+export const TEST_API_KEY = 'sk-ant-test-key-0123456789abcdef';
+
+export interface TestPerch {
+  service: RunningService;
+  upstream: FakeAnthropic;
+  url: string;
+  token: string;
+  dataDir: string;
+  /** Every log line the service wrote. */
+  logs: string[];
+  env: NodeJS.ProcessEnv;
+  /** fetch against the service with the token (override headers to test refusals). */
+  request(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /** Stops the service and starts it again on the same data folder and upstream. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface TestPerchOptions {
+  /** null: no API key configured. */
+  apiKey?: string | null;
+  dataDir?: string;
+  /** SDK retries for HTTP errors (0 keeps error tests fast). */
+  maxRetries?: number;
+  env?: NodeJS.ProcessEnv;
+  staticDir?: string;
+  upstream?: FakeAnthropic;
+}
+
+export function temporaryDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'perch-test-'));
+}
+
+/** Starts a real Perch service on an ephemeral port against a fresh fake Anthropic upstream. */
+export async function startTestPerch(options: TestPerchOptions = {}): Promise<TestPerch> {
+  const upstream = options.upstream ?? (await startFakeAnthropic({ apiKey: TEST_API_KEY }));
+  const dataDir = options.dataDir ?? temporaryDataDir();
+  const apiKey = options.apiKey === undefined ? TEST_API_KEY : options.apiKey;
+  const env: NodeJS.ProcessEnv = {
+    PERCH_UPSTREAM_URL: upstream.url,
+    ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
+    ...options.env,
+  };
+  const logs: string[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logs.push(chunk.toString('utf8'));
+        callback();
+      },
+    }),
+  });
+  const launch = (): Promise<RunningService> =>
+    startService({
+      dataDir,
+      env,
+      logger,
+      port: 0,
+      staticDir: options.staticDir,
+      claude: { maxRetries: options.maxRetries ?? 0, streamRetryDelayMs: 5 },
+    });
+
+  let service = await launch();
+  const perch: TestPerch = {
+    get service() {
+      return service;
+    },
+    upstream,
+    get url() {
+      return service.url;
+    },
+    get token() {
+      return service.core.tokens.get();
+    },
+    dataDir,
+    logs,
+    env,
+    request(pathname, init = {}) {
+      const { json, headers, ...rest } = init;
+      const merged = new Headers(headers);
+      if (!merged.has('authorization') && !merged.has('x-api-key')) merged.set('authorization', `Bearer ${service.core.tokens.get()}`);
+      if (json !== undefined && !merged.has('content-type')) merged.set('content-type', 'application/json');
+      return fetch(`${service.url}${pathname}`, {
+        ...rest,
+        headers: merged,
+        ...(json !== undefined ? { body: JSON.stringify(json), method: rest.method ?? 'POST' } : {}),
+      });
+    },
+    async restart() {
+      await service.stop({ graceMs: 1000 });
+      service = await launch();
+    },
+    async stop() {
+      await service.stop({ graceMs: 1000 });
+      if (!options.upstream) await upstream.stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return perch;
+}
+
+export interface SseEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Parses a complete Server-Sent Events body into its events (comments skipped). */
+export function parseSse(text: string): SseEvent[] {
+  const events: SseEvent[] = [];
+  for (const block of text.split('\n\n')) {
+    let event = 'message';
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith('event: ')) event = line.slice(7);
+      else if (line.startsWith('data: ')) data.push(line.slice(6));
+    }
+    if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as unknown });
+  }
+  return events;
+}
