@@ -10,7 +10,7 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rollupOptions: {
+      rolldownOptions: {
         input: {
           // The Electron main process and the headless `perch` CLI share the same service code.
           desktop: resolve(root, 'main/entries/desktop.ts'),
@@ -22,7 +22,7 @@ export default defineConfig({
   preload: {
     build: {
       outDir: 'out/preload',
-      rollupOptions: {
+      rolldownOptions: {
         input: { index: resolve(root, 'preload/index.ts') },
         // Sandboxed windows can only load a CommonJS preload.
         output: { format: 'cjs', entryFileNames: '[name].cjs' },
@@ -35,7 +35,7 @@ export default defineConfig({
     build: {
       outDir: resolve(root, 'out/renderer'),
       minify: true,
-      rollupOptions: { input: { index: resolve(root, 'renderer/index.html') } },
+      rolldownOptions: { input: { index: resolve(root, 'renderer/index.html') } },
     },
   },
 });

@@ -27,7 +27,8 @@ export interface RunningService {
   stop(options?: { graceMs?: number }): Promise<void>;
 }
 
-const isLoopback = (host: string): boolean => host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
+const isLoopback = (host: string): boolean =>
+  host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 

@@ -49,7 +49,9 @@ export async function respondWithAnswer(req: Request, res: Response, turn: Turn,
       const answer = await turn.run({ signal: controller.signal });
       res.json(options.shape(answer));
     } catch (error) {
-      if (controller.signal.aborted || res.headersSent) return;
+      // Nobody is waiting for this answer: free the half-closed socket instead of answering.
+      if (controller.signal.aborted) return void res.destroy();
+      if (res.headersSent) return;
       const failure = failureOf(error);
       sendError(res, failure, options.secrets(), failureDetails(failure));
     }

@@ -60,7 +60,13 @@ function requestLog(logger: Logger): RequestHandler {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const status = res.writableFinished ? res.statusCode : 499;
       const line = `${req.method} ${req.path} ${status} ${durationMs.toFixed(1)} ms`;
-      const record = { req_id: requestId, method: req.method, path: req.path, status, duration_ms: Math.round(durationMs * 10) / 10 };
+      const record = {
+        req_id: requestId,
+        method: req.method,
+        path: req.path,
+        status,
+        duration_ms: Math.round(durationMs * 10) / 10,
+      };
       if (status >= 500) logger.error(record, line);
       else logger.info(record, line);
     });

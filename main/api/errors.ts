@@ -51,7 +51,11 @@ export function toPerchError(error: unknown, limits: { maxBodyMb: number; maxUpl
           `The upload is larger than the ${limits.maxUploadMb} MB limit (setting api.maxUploadMb).`,
         );
       case 'LIMIT_UNEXPECTED_FILE':
-        return new PerchError('invalid_request_error', 400, `Unexpected file field '${error.field ?? ''}': send one file in the field 'file'.`);
+        return new PerchError(
+          'invalid_request_error',
+          400,
+          `Unexpected file field '${error.field ?? ''}': send one file in the field 'file'.`,
+        );
       default:
         return new PerchError('invalid_request_error', 400, `The multipart upload is malformed: ${error.message}.`);
     }
@@ -95,7 +99,10 @@ export function errorHandler(
     const perchError = toPerchError(error, limits());
     if (perchError.status >= 500 && perchError.type === 'internal_error') {
       const cause = error instanceof Error ? error : new Error(String(error));
-      logger.error({ err: { message: redact(cause.message, secrets()), stack: redact(cause.stack ?? '', secrets()) }, path: req.path }, 'unexpected error');
+      logger.error(
+        { err: { message: redact(cause.message, secrets()), stack: redact(cause.stack ?? '', secrets()) }, path: req.path },
+        'unexpected error',
+      );
     }
     if (res.headersSent) {
       next(error);

@@ -52,11 +52,20 @@ export function allowedOriginSet(context: GuardContext): Set<string> {
  */
 export function hostGuard(context: GuardContext): RequestHandler {
   return (req, _res, next) => {
-    if (isWebhookPath(req.path)) return next();
+    if (isWebhookPath(req.path)) {
+      next();
+      return;
+    }
     const header = req.headers.host;
-    if (!header) return next(new PerchError('forbidden_host', 403, 'The request has no Host header.'));
+    if (!header) {
+      next(new PerchError('forbidden_host', 403, 'The request has no Host header.'));
+      return;
+    }
     const name = hostNameOf(header);
-    if (allowedHostNames(context).has(name)) return next();
+    if (allowedHostNames(context).has(name)) {
+      next();
+      return;
+    }
     next(
       new PerchError(
         'forbidden_host',
@@ -79,16 +88,18 @@ export function originGuard(context: GuardContext): RequestHandler {
     const origin = req.headers.origin;
     if (origin === undefined || isWebhookPath(req.path)) {
       if (req.method === 'OPTIONS') return void res.status(204).end();
-      return next();
+      next();
+      return;
     }
     if (!allowedOriginSet(context).has(origin)) {
-      return next(
+      next(
         new PerchError(
           'forbidden_origin',
           403,
           `Requests from origin '${origin}' are not allowed. Add it with \`npx perch config set api.allowedOrigins ${origin}\` if you trust it.`,
         ),
       );
+      return;
     }
     // Tokens only across origins: no Allow-Credentials, so the UI's cookie stays same-origin.
     res.setHeader('Access-Control-Allow-Origin', origin);
@@ -111,7 +122,8 @@ export function declaredSizeGuard(limitBytes: (req: Request) => number, describe
   return (req, _res, next) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (Number.isFinite(declared) && declared > limitBytes(req)) {
-      return next(new PerchError('request_too_large', 413, describe(req)));
+      next(new PerchError('request_too_large', 413, describe(req)));
+      return;
     }
     next();
   };
@@ -132,18 +144,18 @@ export function authGuard(tokens: TokenStore): RequestHandler {
   return (req, _res, next) => {
     const token = presentedToken(req);
     if (!token) {
-      return next(
+      next(
         new PerchError(
           'authentication_error',
           401,
           'Missing API token. Send it as `Authorization: Bearer <token>` or `x-api-key: <token>`; print it with `npx perch token`.',
         ),
       );
+      return;
     }
     if (!tokens.verify(token)) {
-      return next(
-        new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.'),
-      );
+      next(new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.'));
+      return;
     }
     next();
   };
@@ -158,14 +170,28 @@ const hasBody = (req: Request): boolean =>
  */
 export function contentTypeGuard(isUploadRoute: (req: Request) => boolean): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) return next();
-    if (isUploadRoute(req)) {
-      if (req.is('multipart/form-data')) return next();
-      return next(
-        new PerchError('unsupported_media_type', 415, "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path)."),
-      );
+    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) {
+      next();
+      return;
     }
-    if (req.is('application/json')) return next();
+    if (isUploadRoute(req)) {
+      if (req.is('multipart/form-data')) {
+        next();
+        return;
+      }
+      next(
+        new PerchError(
+          'unsupported_media_type',
+          415,
+          "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path).",
+        ),
+      );
+      return;
+    }
+    if (req.is('application/json')) {
+      next();
+      return;
+    }
     next(
       new PerchError(
         'unsupported_media_type',

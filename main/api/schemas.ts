@@ -53,7 +53,7 @@ export const updateSessionRequest = z
     model: z.string().trim().min(1).max(128).nullable().optional(),
   })
   .refine((body) => body.title !== undefined || body.system !== undefined || body.model !== undefined, {
-    message: "send at least one of 'title', 'system' or 'model'",
+    error: "send at least one of 'title', 'system' or 'model'",
   });
 
 const limitParam = (max: number, fallback: number) => z.coerce.number().int().min(1).max(max).default(fallback);

@@ -41,7 +41,8 @@ export async function configSet(
   if (key === API_KEY_SETTING) {
     // "-" reads the key from stdin, so it stays out of shell history and process lists.
     const apiKey = value === '-' ? (await readStdin()).trim() : value.trim();
-    if (!apiKey) throw new PerchError('invalid_setting', 400, 'The API key is empty. Pass it as the value, or "-" to read it from stdin.');
+    if (!apiKey)
+      throw new PerchError('invalid_setting', 400, 'The API key is empty. Pass it as the value, or "-" to read it from stdin.');
     new FileApiKeySource(dataDir, env).set(apiKey);
     out.stdout('apiKey saved (owner-only file in the data directory; it is never shown again).');
     if (env.ANTHROPIC_API_KEY) out.stderr('note: ANTHROPIC_API_KEY is set and takes precedence while it is.');

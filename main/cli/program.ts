@@ -43,7 +43,14 @@ export function buildProgram(environment: CliEnvironment): Command {
     .option(...dataDirOption)
     .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
       await serve(
-        { dataDir: resolveDataDir(options.dataDir, env), port: options.port, host: options.host, staticDir: environment.staticDir, env },
+        {
+          dataDir: resolveDataDir(options.dataDir, env),
+          dataDirGiven: options.dataDir !== undefined,
+          port: options.port,
+          host: options.host,
+          staticDir: environment.staticDir,
+          env,
+        },
         out,
       );
     });

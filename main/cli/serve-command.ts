@@ -4,6 +4,8 @@ import type { Output } from './output.js';
 
 export interface ServeOptions {
   dataDir: string;
+  /** Whether the person chose the folder (then `perch token` needs to be told it too). */
+  dataDirGiven: boolean;
   port?: number | undefined;
   host?: string | undefined;
   staticDir?: string | undefined;
@@ -28,7 +30,7 @@ export async function serve(options: ServeOptions, out: Output): Promise<Running
   const settings = core.currentSettings();
   const keyOrigin = core.apiKeys.origin();
   out.stdout(`Perch ${core.version} is listening on ${running.url}`);
-  out.stdout(`  API token:  npx perch token${options.dataDir ? ` --data-dir ${JSON.stringify(options.dataDir)}` : ''}`);
+  out.stdout(`  API token:  npx perch token${options.dataDirGiven ? ` --data-dir ${JSON.stringify(options.dataDir)}` : ''}`);
   out.stdout(`  Model:      ${settings.claude.model} via ${settings.claude.upstreamUrl}`);
   out.stdout(`  Data:       ${core.dataDir}`);
   if (keyOrigin === undefined) {
@@ -58,7 +60,11 @@ export async function serve(options: ServeOptions, out: Output): Promise<Running
       },
     );
   };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    // conf's atomic writer (via when-exit) re-raises these signals to kill the process at once,
+    // which would cut the graceful stop short; its temp-file cleanup still runs on 'exit'.
+    process.removeAllListeners(signal);
+    process.on(signal, shutdown);
+  }
   return running;
 }

@@ -36,7 +36,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     return pino(
       base,
       pretty({
-        colorize: Boolean(process.stdout.isTTY),
+        colorize: process.stdout.isTTY,
         translateTime: 'HH:MM:ss',
         ignore: 'req_id,method,path,status,duration_ms',
         singleLine: true,

@@ -17,7 +17,8 @@ export function defaultDataDir(
 ): string {
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', PRODUCT_NAME);
   if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
-  const xdgConfig = env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
+  const xdgConfig =
+    env.XDG_CONFIG_HOME && path.isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : path.join(home, '.config');
   return path.join(xdgConfig, PRODUCT_NAME);
 }
 

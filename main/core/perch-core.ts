@@ -54,7 +54,10 @@ export class PerchCore {
   readonly events = new PerchEventBus();
   readonly startedAt = new Date();
 
-  private constructor(readonly dataDir: string, options: PerchCoreOptions) {
+  private constructor(
+    readonly dataDir: string,
+    options: PerchCoreOptions,
+  ) {
     const env = options.env ?? process.env;
     this.settings = new SettingsStore(dataDir, {
       env,
@@ -95,8 +98,12 @@ export class PerchCore {
   health(): Health {
     let database: Health['checks']['database'];
     try {
-      this.db.prepare(`INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(new Date().toISOString());
+      this.db
+        .prepare(
+          `INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        )
+        .run(new Date().toISOString());
       database = { status: 'ok' };
     } catch (error) {
       database = { status: 'error', message: `The history database cannot be written: ${(error as Error).message}` };
@@ -112,7 +119,11 @@ export class PerchCore {
     const upstream = this.claude.upstreamState();
     const broken = database.status === 'error' || disk.status === 'full';
     const degraded = upstream.state === 'unreachable' || upstream.state === 'degraded' || disk.status === 'low';
-    return { status: broken ? 'error' : degraded ? 'degraded' : 'ok', version: this.version, checks: { database, disk, upstream } };
+    return {
+      status: broken ? 'error' : degraded ? 'degraded' : 'ok',
+      version: this.version,
+      checks: { database, disk, upstream },
+    };
   }
 
   close(): void {

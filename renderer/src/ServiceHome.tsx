@@ -54,8 +54,8 @@ curl -s ${origin}/api/v1/chat \\
   -d '{"message": "Hello, Claude"}'`}</code>
         </pre>
         <p>
-          Every route is described in the README. The token stays on this machine; the Anthropic API key never leaves
-          the Perch service.
+          Every route is described in the README. The token stays on this machine; the Anthropic API key never leaves the Perch
+          service.
         </p>
       </section>
     </main>

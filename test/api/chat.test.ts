@@ -50,7 +50,13 @@ describe('POST /api/v1/chat (JSON)', () => {
 
   it('includes the context before the question and honours system, model and max_tokens', async () => {
     await perch.request('/api/v1/chat', {
-      json: { message: 'What does this do?', context: 'const x = 1;', system: 'Be terse.', model: 'claude-haiku-5-5', max_tokens: 50 },
+      json: {
+        message: 'What does this do?',
+        context: 'const x = 1;',
+        system: 'Be terse.',
+        model: 'claude-haiku-5-5',
+        max_tokens: 50,
+      },
     });
     const body = perch.upstream.messageRequests[0]?.body as Record<string, unknown>;
     expect(body.system).toBe('Be terse.');

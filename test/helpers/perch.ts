@@ -87,7 +87,8 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
     request(pathname, init = {}) {
       const { json, headers, ...rest } = init;
       const merged = new Headers(headers);
-      if (!merged.has('authorization') && !merged.has('x-api-key')) merged.set('authorization', `Bearer ${service.core.tokens.get()}`);
+      if (!merged.has('authorization') && !merged.has('x-api-key'))
+        merged.set('authorization', `Bearer ${service.core.tokens.get()}`);
       if (json !== undefined && !merged.has('content-type')) merged.set('content-type', 'application/json');
       return fetch(`${service.url}${pathname}`, {
         ...rest,

@@ -10,7 +10,10 @@ import { parseInput } from '../validation.js';
 import { given, methodNotAllowed, type RouteContext } from './context.js';
 import type { z } from 'zod';
 
-function decodeAttachments(list: z.output<typeof chatRequest>['attachments'], maxUploadMb: number): AttachmentInput[] | undefined {
+function decodeAttachments(
+  list: z.output<typeof chatRequest>['attachments'],
+  maxUploadMb: number,
+): AttachmentInput[] | undefined {
   if (!list?.length) return undefined;
   return list.map((item, index) => {
     const data = Buffer.from(item.data, 'base64');

@@ -15,7 +15,9 @@ export const methodNotAllowed =
   (...allowed: string[]): RequestHandler =>
   (req, res, next) => {
     res.setHeader('Allow', allowed.join(', '));
-    next(new PerchError('method_not_allowed', 405, `${req.method} is not supported on ${req.path}; use ${allowed.join(' or ')}.`));
+    next(
+      new PerchError('method_not_allowed', 405, `${req.method} is not supported on ${req.path}; use ${allowed.join(' or ')}.`),
+    );
   };
 
 /** `null` from a JSON client means "not given". */

@@ -45,7 +45,12 @@ export function fileRoutes(context: RouteContext): Router {
       const fields = parseInput(analyzeFields, req.body);
       const file = uploadedFile(req.file);
       const turn = core.chat.begin(
-        analyzeFileRequest({ file, prompt: given(fields.prompt), sessionId: given(fields.session_id), model: given(fields.model) }),
+        analyzeFileRequest({
+          file,
+          prompt: given(fields.prompt),
+          sessionId: given(fields.session_id),
+          model: given(fields.model),
+        }),
       );
       await respondWithAnswer(req, res, turn, {
         stream: wantsStream(req, fields.stream === undefined || fields.stream === null ? undefined : fields.stream === 'true'),

@@ -16,7 +16,9 @@ export function sessionRoutes({ core }: RouteContext): Router {
     })
     .post((req, res) => {
       const body = parseInput(createSessionRequest, req.body);
-      res.status(201).json(store.createSession({ title: given(body.title), system: given(body.system), model: given(body.model) }));
+      res
+        .status(201)
+        .json(store.createSession({ title: given(body.title), system: given(body.system), model: given(body.model) }));
     })
     .all(methodNotAllowed('GET', 'POST'));
 

@@ -106,7 +106,15 @@ export class ChatService {
       user: { content: input.message, context: input.context, attachments: input.attachments },
       model,
     });
-    return new Turn(this, started.session, started.userMessage, started.assistantMessageId, model, input.maxTokens ?? settings.claude.maxTokens, system);
+    return new Turn(
+      this,
+      started.session,
+      started.userMessage,
+      started.assistantMessageId,
+      model,
+      input.maxTokens ?? settings.claude.maxTokens,
+      system,
+    );
   }
 
   /** Convenience for callers that want the whole answer at once. */
@@ -168,7 +176,9 @@ export class ChatService {
           error instanceof UpstreamFailure
             ? error
             : new UpstreamFailure(
-                error instanceof PerchError ? error : new PerchError('internal_error', 500, 'Perch failed while answering.', { cause: error }),
+                error instanceof PerchError
+                  ? error
+                  : new PerchError('internal_error', 500, 'Perch failed while answering.', { cause: error }),
                 streamed,
                 { input_tokens: 0, output_tokens: 0 },
                 turn.model,

@@ -67,10 +67,12 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
   }
   if (error instanceof Anthropic.APIError) {
     const reason = error.apiMessage ?? error.message;
-    const status = error.status;
+    // The SDK's error generics default to `any`; these are what it documents.
+    const status = error.status as number | undefined;
+    const headers = error.headers as Headers | undefined;
     if (isOverload(error.type, status)) {
       return new PerchError('upstream_overloaded', 503, `Claude is overloaded right now (${reason}). Try again in a moment.`, {
-        retryAfterSeconds: retryAfterSeconds(error.headers) ?? 5,
+        retryAfterSeconds: retryAfterSeconds(headers) ?? 5,
         cause: error,
       });
     }
@@ -97,7 +99,7 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
         return new PerchError('request_too_large', 413, `The request is too large for Claude: ${reason}`, { cause: error });
       case 429:
         return new PerchError('rate_limit_error', 429, `The Anthropic API rate limit was reached: ${reason}`, {
-          retryAfterSeconds: retryAfterSeconds(error.headers),
+          retryAfterSeconds: retryAfterSeconds(headers),
           cause: error,
         });
       case 408:

@@ -6,7 +6,10 @@ import type { AttachmentInput } from '../storage/conversation-store.js';
 export type AttachmentKind = 'text' | 'image' | 'pdf';
 
 const IMAGE_SIGNATURES: ReadonlyArray<{ mediaType: string; matches: (data: Buffer) => boolean }> = [
-  { mediaType: 'image/png', matches: (d) => d.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) },
+  {
+    mediaType: 'image/png',
+    matches: (d) => d.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
+  },
   { mediaType: 'image/jpeg', matches: (d) => d[0] === 0xff && d[1] === 0xd8 && d[2] === 0xff },
   { mediaType: 'image/gif', matches: (d) => /^GIF8[79]a$/.test(d.subarray(0, 6).toString('latin1')) },
   {

@@ -48,11 +48,7 @@ export function schemaForKey(key: string): AnySchema | undefined {
 }
 
 export function unknownSettingError(key: string): PerchError {
-  return new PerchError(
-    'unknown_setting',
-    400,
-    `Unknown setting '${key}'. Known settings: apiKey, ${settingKeys().join(', ')}.`,
-  );
+  return new PerchError('unknown_setting', 400, `Unknown setting '${key}'. Known settings: apiKey, ${settingKeys().join(', ')}.`);
 }
 
 /**

@@ -34,7 +34,7 @@ export const settingsSchema = z.object({
       upstreamUrl: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
       systemPrompt: z.string().default(''),
       /** Longest silence from Claude (before the first byte, or between streamed pieces). */
-      timeoutSeconds: z.number().int().min(5).max(3600).default(120),
+      timeoutSeconds: z.number().int().min(1).max(3600).default(120),
     })
     .prefault({}),
   api: z

@@ -31,8 +31,7 @@ export interface SettingsStoreOptions {
 
 type Plain = Record<string, unknown>;
 
-const isPlainObject = (value: unknown): value is Plain =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const isPlainObject = (value: unknown): value is Plain => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function getPath(object: Plain, key: string): unknown {
   let current: unknown = object;
@@ -45,15 +44,12 @@ function getPath(object: Plain, key: string): unknown {
 
 function withPath(object: Plain, key: string, value: unknown): Plain {
   const [head, ...rest] = key.split('.') as [string, ...string[]];
-  const copy: Plain = { ...object };
   if (rest.length === 0) {
-    if (value === undefined) delete copy[head];
-    else copy[head] = value;
-    return copy;
+    const others = Object.entries(object).filter(([name]) => name !== head);
+    return Object.fromEntries(value === undefined ? others : [...others, [head, value]]);
   }
-  const child = isPlainObject(copy[head]) ? (copy[head] as Plain) : {};
-  copy[head] = withPath(child, rest.join('.'), value);
-  return copy;
+  const child = object[head];
+  return { ...object, [head]: withPath(isPlainObject(child) ? child : {}, rest.join('.'), value) };
 }
 
 function formatIssues(error: z.ZodError): string {
@@ -109,7 +105,9 @@ export class SettingsStore {
     const parsed = settingsSchema.safeParse(raw);
     if (parsed.success) return parsed.data;
     // Keep every valid value and fall back to the default for each invalid one.
-    this.onWarning(`Some settings in ${this.filePath} are invalid and their defaults are used instead: ${formatIssues(parsed.error)}`);
+    this.onWarning(
+      `Some settings in ${this.filePath} are invalid and their defaults are used instead: ${formatIssues(parsed.error)}`,
+    );
     let repaired: Plain = raw;
     for (const issue of parsed.error.issues) {
       const leaf = issue.path.filter((part) => typeof part === 'string').join('.');
@@ -124,7 +122,7 @@ export class SettingsStore {
     const all = this.storedWithDefaults();
     if (key === undefined || key === '') return all;
     if (!schemaForKey(key)) throw unknownSettingError(key);
-    return getPath(all as unknown as Plain, key);
+    return getPath(all, key);
   }
 
   /** Sets one key from a typed value; validates the whole file before writing anything. */
@@ -175,7 +173,7 @@ export class SettingsStore {
     if (port) fromEnv['api.port'] = Number(port);
     if (this.env.PERCH_HOST) fromEnv['api.host'] = this.env.PERCH_HOST;
     if (this.env.PERCH_UPSTREAM_URL) fromEnv['claude.upstreamUrl'] = this.env.PERCH_UPSTREAM_URL;
-    let merged: Plain = stored as unknown as Plain;
+    let merged: Plain = stored;
     for (const [key, value] of Object.entries(fromEnv)) merged = withPath(merged, key, value);
     if (this.overrides.port !== undefined) merged = withPath(merged, 'api.port', this.overrides.port);
     if (this.overrides.host !== undefined) merged = withPath(merged, 'api.host', this.overrides.host);

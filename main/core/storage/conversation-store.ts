@@ -304,7 +304,10 @@ export class ConversationStore {
     return { sessions: rows.slice(0, limit).map(toSession), has_more: rows.length > limit };
   }
 
-  updateSession(id: string, changes: { title?: string | undefined; system?: string | null | undefined; model?: string | null | undefined }): Session {
+  updateSession(
+    id: string,
+    changes: { title?: string | undefined; system?: string | null | undefined; model?: string | null | undefined },
+  ): Session {
     this.requireSession(id);
     this.db.transaction(() => {
       if (changes.title !== undefined) {
@@ -471,7 +474,9 @@ export class ConversationStore {
 
   private retitleFromFirstMessage(sessionId: string): void {
     const first = this.db
-      .prepare<[string], { content: string }>(`SELECT content FROM messages WHERE session_id = ? AND role = 'user' ORDER BY seq LIMIT 1`)
+      .prepare<[string], { content: string }>(
+        `SELECT content FROM messages WHERE session_id = ? AND role = 'user' ORDER BY seq LIMIT 1`,
+      )
       .get(sessionId);
     if (first) this.statements.autoTitle.run(titleFrom(first.content), sessionId);
   }

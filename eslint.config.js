@@ -1,0 +1,57 @@
+import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['out/', 'dist/', 'coverage/', 'node_modules/', 'bench/results/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-confusing-void-expression': [
+        'error',
+        { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true },
+      ],
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+    },
+  },
+  {
+    files: ['main/**/*.ts', 'preload/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.config.ts', 'bin/**/*.js', 'eslint.config.js'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // Core, API and CLI run in plain Node: Electron may only appear in the desktop entry and the preload.
+    files: ['main/**/*.ts'],
+    ignores: ['main/entries/desktop.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: ['electron', 'electron-store', 'electron-updater'], patterns: ['**/entries/desktop*'] },
+      ],
+    },
+  },
+  {
+    files: ['renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: globals.browser },
+    plugins: { 'react-hooks': reactHooks },
+    rules: reactHooks.configs.recommended.rules,
+  },
+  {
+    files: ['bin/**/*.js', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      // Tests read JSON bodies they just asserted the shape of.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // expect.any() and friends are typed any by vitest.
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+    },
+  },
+);

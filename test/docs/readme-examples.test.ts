@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requireBuild } from '../cli/run-perch.js';
+import { startTestPerch, type TestPerch } from '../helpers/perch.js';
+
+const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
+const execFileAsync = promisify(execFile);
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The runnable examples: every bash block in "The API" section, in order. */
+function apiExamples(): string[] {
+  const section = readme.slice(readme.indexOf('## The API'), readme.indexOf('## The `perch` command'));
+  return [...section.matchAll(/```bash\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+}
+
+let perch: TestPerch;
+beforeAll(async () => {
+  requireBuild();
+  perch = await startTestPerch();
+});
+afterAll(async () => {
+  await perch.stop();
+});
+
+describe('README API examples', () => {
+  it('has examples to check', () => {
+    expect(apiExamples().length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('all work as written against a running service (only the port differs)', async () => {
+    const examples = apiExamples();
+    const script = examples
+      .map((block, index) => `echo "@@example ${index}"\n${block.replaceAll('http://127.0.0.1:8080', perch.url)}\necho`)
+      .join('\n');
+    // Asynchronously: the service under test runs in this same process.
+    const result = await execFileAsync('bash', ['-e', '-o', 'pipefail', '-c', script], {
+      cwd: repositoryRoot,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, PERCH_DATA_DIR: perch.dataDir },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.stderr).toBe('');
+    const outputs = result.stdout.split(/@@example \d+\n/).slice(1);
+    expect(outputs).toHaveLength(examples.length);
+    outputs.forEach((output, index) => {
+      expect(output, `example ${index}:\n${examples[index]}`).not.toMatch(/"error":\s*\{/);
+    });
+    // The examples really reached Claude (the fake upstream): chat, stream, two turns, file, review.
+    expect(perch.upstream.messageRequests.length).toBeGreaterThanOrEqual(6);
+    expect(outputs.join('')).toContain('event: done');
+  });
+});
