@@ -174,31 +174,15 @@ export function contentTypeGuard(isUploadRoute: (req: Request) => boolean): Requ
       next();
       return;
     }
-    if (isUploadRoute(req)) {
-      if (req.is('multipart/form-data')) {
-        next();
-        return;
-      }
-      next(
-        new PerchError(
-          'unsupported_media_type',
-          415,
-          "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path).",
-        ),
-      );
-      return;
-    }
-    if (req.is('application/json')) {
+    const upload = isUploadRoute(req);
+    if (req.is(upload ? 'multipart/form-data' : 'application/json')) {
       next();
       return;
     }
-    next(
-      new PerchError(
-        'unsupported_media_type',
-        415,
-        `Send the body as JSON with \`Content-Type: application/json\` (got '${req.headers['content-type'] ?? 'none'}').`,
-      ),
-    );
+    const hint = upload
+      ? "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path)."
+      : `Send the body as JSON with \`Content-Type: application/json\` (got '${req.headers['content-type'] ?? 'none'}').`;
+    next(new PerchError('unsupported_media_type', 415, hint));
   };
 }
 

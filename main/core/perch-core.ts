@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
 import { ChatService } from './chat/chat-service.js';
 import { PerchEventBus } from './events.js';
+import { DirectoryChanges } from './files/directory-changes.js';
 import { dataFiles, ensureDataDir } from './paths.js';
 import { FileApiKeySource, TokenStore, type ApiKeySource } from './secrets.js';
 import { SettingsStore, type RunOverrides } from './settings/settings-store.js';
@@ -53,19 +54,22 @@ export class PerchCore {
   readonly chat: ChatService;
   readonly events = new PerchEventBus();
   readonly startedAt = new Date();
+  private readonly changes: DirectoryChanges;
 
   private constructor(
     readonly dataDir: string,
     options: PerchCoreOptions,
   ) {
     const env = options.env ?? process.env;
+    this.changes = new DirectoryChanges(dataDir);
     this.settings = new SettingsStore(dataDir, {
       env,
+      changes: this.changes,
       ...(options.overrides ? { overrides: options.overrides } : {}),
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
-    this.tokens = new TokenStore(dataDir);
-    this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env);
+    this.tokens = new TokenStore(dataDir, this.changes);
+    this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env, this.changes);
     this.db = openDatabase(path.join(dataDir, dataFiles.database));
     this.conversations = new ConversationStore(this.db);
     const recovered = this.conversations.recoverInterruptedAnswers();
@@ -127,6 +131,7 @@ export class PerchCore {
   }
 
   close(): void {
+    this.changes.close();
     if (this.db.open) this.db.close();
   }
 }

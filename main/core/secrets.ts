@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { dataFiles } from './paths.js';
+import type { DirectoryChanges } from './files/directory-changes.js';
 import { ChangingFile } from './files/owner-only-file.js';
 
 const TOKEN_PREFIX = 'perch_';
@@ -20,8 +21,8 @@ export function secretsMatch(candidate: string, expected: string): boolean {
 export class TokenStore {
   private readonly file: ChangingFile;
 
-  constructor(dataDir: string) {
-    this.file = new ChangingFile(path.join(dataDir, dataFiles.token));
+  constructor(dataDir: string, changes?: DirectoryChanges) {
+    this.file = new ChangingFile(path.join(dataDir, dataFiles.token), changes);
   }
 
   /** The current token, created on first use. */
@@ -38,7 +39,11 @@ export class TokenStore {
   }
 
   verify(candidate: string): boolean {
-    return candidate.length > 0 && secretsMatch(candidate, this.get());
+    if (candidate.length === 0) return false;
+    if (secretsMatch(candidate, this.get())) return true;
+    // A token regenerated a moment ago may not have been noticed yet: look once more.
+    const current = this.file.reload()?.trim();
+    return current !== undefined && secretsMatch(candidate, current);
   }
 }
 
@@ -62,8 +67,9 @@ export class FileApiKeySource implements ApiKeySource {
   constructor(
     dataDir: string,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    changes?: DirectoryChanges,
   ) {
-    this.file = new ChangingFile(path.join(dataDir, dataFiles.apiKey));
+    this.file = new ChangingFile(path.join(dataDir, dataFiles.apiKey), changes);
   }
 
   get(): string | undefined {

@@ -7,6 +7,13 @@ const STATUS_TEXT: Record<PublicHealth['status'], string> = {
   error: 'Cannot save answers (database or disk problem)',
 };
 
+const UPSTREAM_TEXT: Record<string, string> = {
+  unknown: 'not asked yet',
+  ok: 'answering',
+  degraded: 'failing lately (the service log says why)',
+  unreachable: 'unreachable — check the network and claude.upstreamUrl',
+};
+
 /** The service's home page: is Perch up, and how to talk to it. */
 export function ServiceHome() {
   const [health, setHealth] = useState<PublicHealth | undefined>();
@@ -36,7 +43,7 @@ export function ServiceHome() {
             <dt>Version</dt>
             <dd>{health.version}</dd>
             <dt>Claude</dt>
-            <dd>{health.checks.upstream === 'unknown' ? 'not asked yet' : health.checks.upstream}</dd>
+            <dd>{UPSTREAM_TEXT[health.checks.upstream] ?? health.checks.upstream}</dd>
           </dl>
         ) : failure ? (
           <p role="alert">Perch is not answering: {failure}</p>

@@ -1,6 +1,7 @@
 import { Router, type Request } from 'express';
 import { PerchError } from '../../core/errors.js';
 import { toAttachment } from '../../core/files/attachments.js';
+import type { AskInput } from '../../core/chat/chat-service.js';
 import type { AttachmentInput } from '../../core/storage/conversation-store.js';
 import { respondWithAnswer } from '../answers.js';
 import { MB } from '../errors.js';
@@ -28,6 +29,18 @@ function decodeAttachments(
   });
 }
 
+/** The question a chat body asks (both chat paths take the same fields). */
+function askInput(body: z.output<typeof legacyChatRequest>): AskInput {
+  return {
+    message: body.message,
+    sessionId: given(body.session_id),
+    system: given(body.system),
+    context: given(body.context),
+    model: given(body.model),
+    maxTokens: given(body.max_tokens),
+  };
+}
+
 export const wantsStream = (req: Request, requested: boolean | null | undefined): boolean =>
   requested ?? acceptsEventStream(req.headers.accept);
 
@@ -40,12 +53,7 @@ export function chatRoutes(context: RouteContext): Router {
     .post(async (req, res) => {
       const body = parseInput(chatRequest, req.body);
       const turn = core.chat.begin({
-        message: body.message,
-        sessionId: given(body.session_id),
-        system: given(body.system),
-        context: given(body.context),
-        model: given(body.model),
-        maxTokens: given(body.max_tokens),
+        ...askInput(body),
         attachments: decodeAttachments(body.attachments, core.currentSettings().api.maxUploadMb),
       });
       await respondWithAnswer(req, res, turn, {
@@ -61,14 +69,7 @@ export function chatRoutes(context: RouteContext): Router {
     .route('/api/chat')
     .post(async (req, res) => {
       const body = parseInput(legacyChatRequest, req.body);
-      const turn = core.chat.begin({
-        message: body.message,
-        sessionId: given(body.session_id),
-        system: given(body.system),
-        context: given(body.context),
-        model: given(body.model),
-        maxTokens: given(body.max_tokens),
-      });
+      const turn = core.chat.begin(askInput(body));
       await respondWithAnswer(req, res, turn, {
         stream: false,
         shape: (answer) => ({ ...answer, status: 'success' }),

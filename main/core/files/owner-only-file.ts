@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { FileVersion, type DirectoryChanges } from './directory-changes.js';
 
 /**
  * Writes a file readable by its owner only, atomically (temporary file + rename), so a
@@ -20,40 +21,44 @@ export function writeOwnerOnlyFile(filePath: string, content: string): void {
   }
 }
 
-const sameFile = (a: Stats, b: Stats): boolean => a.ino === b.ino && a.mtimeMs === b.mtimeMs && a.size === b.size;
-
 /**
  * A small file another process may replace at any moment (the CLI regenerates the token, sets
- * the API key). `read()` costs one stat while the file is unchanged and re-reads it when it
- * changed, so a running service honours the change on its very next request.
+ * the API key). `read()` answers from memory until the file changes, so a running service
+ * honours the change on its next request without re-reading the file on every one.
  */
 export class ChangingFile {
-  private lastStats: Stats | undefined;
-  private lastContent: string | undefined;
+  private readonly version: FileVersion;
+  private content: string | undefined;
 
-  constructor(readonly filePath: string) {}
+  constructor(
+    readonly filePath: string,
+    changes?: DirectoryChanges,
+  ) {
+    this.version = new FileVersion(filePath, changes);
+  }
 
   /** The file's content, or undefined when it does not exist. */
   read(): string | undefined {
-    let stats: Stats;
-    try {
-      stats = statSync(this.filePath);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        this.lastStats = undefined;
-        this.lastContent = undefined;
-        return undefined;
+    if (this.version.changed()) {
+      try {
+        this.content = readFileSync(this.filePath, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        this.content = undefined;
       }
-      throw error;
     }
-    if (this.lastStats && sameFile(this.lastStats, stats)) return this.lastContent;
-    this.lastContent = readFileSync(this.filePath, 'utf8');
-    this.lastStats = stats;
-    return this.lastContent;
+    return this.content;
+  }
+
+  /** Re-reads the file now, whatever the change notices say. */
+  reload(): string | undefined {
+    this.version.invalidate();
+    return this.read();
   }
 
   write(content: string): void {
     writeOwnerOnlyFile(this.filePath, content);
+    this.version.invalidate();
   }
 
   remove(): void {
@@ -62,5 +67,6 @@ export class ChangingFile {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
+    this.version.invalidate();
   }
 }

@@ -1,8 +1,9 @@
-import { renameSync, statSync, type Stats } from 'node:fs';
+import { renameSync } from 'node:fs';
 import path from 'node:path';
 import Conf from 'conf';
 import type { z } from 'zod';
 import { PerchError } from '../errors.js';
+import { FileVersion, type DirectoryChanges } from '../files/directory-changes.js';
 import { dataFiles } from '../paths.js';
 import { parseSettingText, schemaForKey, unknownSettingError } from './keys.js';
 import { settingsSchema, type Settings, type StoredSettings } from './schema.js';
@@ -27,6 +28,8 @@ export interface SettingsStoreOptions {
   overrides?: RunOverrides;
   /** Told about settings that could not be used (a corrupt file, an invalid value). */
   onWarning?: (message: string) => void;
+  /** Change notices for the data folder, so `current()` need not stat the file each time. */
+  changes?: DirectoryChanges;
 }
 
 type Plain = Record<string, unknown>;
@@ -68,7 +71,7 @@ export class SettingsStore {
   private readonly overrides: RunOverrides;
   private readonly onWarning: (message: string) => void;
   private readonly filePath: string;
-  private cachedStats: Stats | undefined;
+  private readonly fileVersion: FileVersion;
   private cached: Settings | undefined;
 
   constructor(
@@ -79,23 +82,13 @@ export class SettingsStore {
     this.overrides = options.overrides ?? {};
     this.onWarning = options.onWarning ?? (() => {});
     this.filePath = path.join(dataDir, dataFiles.settings);
+    this.fileVersion = new FileVersion(this.filePath, options.changes);
     this.conf = this.openConf();
   }
 
   /** The settings in force: stored values, then environment variables, then run overrides. */
   current(): Settings {
-    const stats = this.statFile();
-    const unchanged =
-      this.cached !== undefined &&
-      (stats === undefined
-        ? this.cachedStats === undefined
-        : this.cachedStats !== undefined &&
-          stats.ino === this.cachedStats.ino &&
-          stats.mtimeMs === this.cachedStats.mtimeMs &&
-          stats.size === this.cachedStats.size);
-    if (unchanged && this.cached) return this.cached;
-    this.cachedStats = stats;
-    this.cached = this.applyOverrides(this.storedWithDefaults());
+    if (this.fileVersion.changed() || !this.cached) this.cached = this.applyOverrides(this.storedWithDefaults());
     return this.cached;
   }
 
@@ -146,7 +139,7 @@ export class SettingsStore {
       );
     }
     this.conf.store = next;
-    this.cached = undefined;
+    this.fileVersion.invalidate();
   }
 
   /** Sets one key from the text a person typed, parsed by the schema ("20" → 20). */
@@ -158,7 +151,7 @@ export class SettingsStore {
   reset(key: string): void {
     if (!schemaForKey(key)) throw unknownSettingError(key);
     this.conf.store = withPath(this.readRaw(), key, undefined);
-    this.cached = undefined;
+    this.fileVersion.invalidate();
   }
 
   /** The environment variable currently overriding a key, if any. */
@@ -200,14 +193,6 @@ export class SettingsStore {
         return {};
       }
       throw error;
-    }
-  }
-
-  private statFile(): Stats | undefined {
-    try {
-      return statSync(this.filePath);
-    } catch {
-      return undefined;
     }
   }
 

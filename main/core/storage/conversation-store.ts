@@ -187,6 +187,9 @@ const SESSION_COLUMNS = `s.id, s.title, s.title_is_custom, s.system, s.model, s.
  */
 export class ConversationStore {
   private readonly statements;
+  // Built once: wrapping a transaction on every call shows up in profiles of the chat path.
+  private readonly startTurnTransaction: (turn: NewTurn) => StartedTurn;
+  private readonly finishAnswerTransaction: (messageId: string, outcome: AnswerOutcome) => void;
 
   constructor(
     private readonly db: Db,
@@ -199,6 +202,14 @@ export class ConversationStore {
          VALUES (@id, @title, @title_is_custom, @system, @model, @now, @now)`,
       ),
       touchSession: db.prepare(`UPDATE sessions SET updated_at = ? WHERE id = ?`),
+      newestSessions: db.prepare<[number], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions s ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
+      ),
+      sessionsBefore: db.prepare<[number, number, string, number], SessionRow>(
+        `SELECT ${SESSION_COLUMNS} FROM sessions s
+         WHERE s.updated_at < ? OR (s.updated_at = ? AND s.id < ?)
+         ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
+      ),
       autoTitle: db.prepare(`UPDATE sessions SET title = ? WHERE id = ? AND title_is_custom = 0 AND title = ''`),
       deleteSession: db.prepare(`DELETE FROM sessions WHERE id = ?`),
       messages: db.prepare<[string], MessageRow>(`SELECT * FROM messages WHERE session_id = ? ORDER BY seq`),
@@ -247,13 +258,17 @@ export class ConversationStore {
          JOIN messages m ON m.seq = messages_fts.rowid
          JOIN sessions s ON s.id = m.session_id
          WHERE messages_fts MATCH ?
-         ORDER BY rank
+         ORDER BY messages_fts.rowid DESC
          LIMIT ?`,
       ),
       count: db.prepare<[], { sessions: number; messages: number }>(
         `SELECT (SELECT COUNT(*) FROM sessions) AS sessions, (SELECT COUNT(*) FROM messages) AS messages`,
       ),
     };
+    this.startTurnTransaction = db.transaction((turn: NewTurn) => this.recordTurn(turn));
+    this.finishAnswerTransaction = db.transaction((messageId: string, outcome: AnswerOutcome) =>
+      this.recordOutcome(messageId, outcome),
+    );
   }
 
   createSession(options: { title?: string | undefined; system?: string | undefined; model?: string | undefined } = {}): Session {
@@ -289,17 +304,9 @@ export class ConversationStore {
     if (options.before) {
       const cursor = this.statements.session.get(options.before);
       if (!cursor) throw notFound(`No session with id '${options.before}' to page before.`);
-      rows = this.db
-        .prepare<[number, number, string, number], SessionRow>(
-          `SELECT ${SESSION_COLUMNS} FROM sessions s
-           WHERE s.updated_at < ? OR (s.updated_at = ? AND s.id < ?)
-           ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`,
-        )
-        .all(cursor.updated_at, cursor.updated_at, cursor.id, limit + 1);
+      rows = this.statements.sessionsBefore.all(cursor.updated_at, cursor.updated_at, cursor.id, limit + 1);
     } else {
-      rows = this.db
-        .prepare<[number], SessionRow>(`SELECT ${SESSION_COLUMNS} FROM sessions s ORDER BY s.updated_at DESC, s.id DESC LIMIT ?`)
-        .all(limit + 1);
+      rows = this.statements.newestSessions.all(limit + 1);
     }
     return { sessions: rows.slice(0, limit).map(toSession), has_more: rows.length > limit };
   }
@@ -366,60 +373,62 @@ export class ConversationStore {
    * `streaming` state that `saveProgress` and `finishAnswer` fill in.
    */
   startTurn(turn: NewTurn): StartedTurn {
-    return this.db.transaction((): StartedTurn => {
-      const now = this.now();
-      let createdSession = false;
-      let sessionId = turn.sessionId;
-      if (sessionId) {
-        this.requireSession(sessionId);
-      } else {
-        sessionId = this.createSession(turn.newSession ?? {}).id;
-        createdSession = true;
-      }
-      const userMessageId = newId('msg', now);
-      this.statements.insertMessage.run({
-        id: userMessageId,
-        session_id: sessionId,
-        role: 'user',
-        content: turn.user.content,
-        context: turn.user.context ?? null,
-        status: 'complete',
-        model: null,
-        now,
+    return this.startTurnTransaction(turn);
+  }
+
+  private recordTurn(turn: NewTurn): StartedTurn {
+    const now = this.now();
+    let createdSession = false;
+    let sessionId = turn.sessionId;
+    if (sessionId) {
+      this.requireSession(sessionId);
+    } else {
+      sessionId = this.createSession(turn.newSession ?? {}).id;
+      createdSession = true;
+    }
+    const userMessageId = newId('msg', now);
+    this.statements.insertMessage.run({
+      id: userMessageId,
+      session_id: sessionId,
+      role: 'user',
+      content: turn.user.content,
+      context: turn.user.context ?? null,
+      status: 'complete',
+      model: null,
+      now,
+    });
+    (turn.user.attachments ?? []).forEach((attachment, position) => {
+      this.statements.insertAttachment.run({
+        id: newId('att', now),
+        message_id: userMessageId,
+        position,
+        name: attachment.name,
+        media_type: attachment.media_type,
+        size: attachment.data.length,
+        data: attachment.data,
       });
-      (turn.user.attachments ?? []).forEach((attachment, position) => {
-        this.statements.insertAttachment.run({
-          id: newId('att', now),
-          message_id: userMessageId,
-          position,
-          name: attachment.name,
-          media_type: attachment.media_type,
-          size: attachment.data.length,
-          data: attachment.data,
-        });
-      });
-      const assistantMessageId = newId('msg', now);
-      this.statements.insertMessage.run({
-        id: assistantMessageId,
-        session_id: sessionId,
-        role: 'assistant',
-        content: '',
-        context: null,
-        status: 'streaming',
-        model: turn.model,
-        now,
-      });
-      const firstAttachment = turn.user.attachments?.[0]?.name;
-      const title = titleFrom(turn.user.content) || (firstAttachment ? titleFrom(firstAttachment) : '');
-      if (title) this.statements.autoTitle.run(title, sessionId);
-      this.statements.touchSession.run(now, sessionId);
-      return {
-        session: this.requireSession(sessionId),
-        userMessage: this.message(userMessageId) as Message,
-        assistantMessageId,
-        createdSession,
-      };
-    })();
+    });
+    const assistantMessageId = newId('msg', now);
+    this.statements.insertMessage.run({
+      id: assistantMessageId,
+      session_id: sessionId,
+      role: 'assistant',
+      content: '',
+      context: null,
+      status: 'streaming',
+      model: turn.model,
+      now,
+    });
+    const firstAttachment = turn.user.attachments?.[0]?.name;
+    const title = titleFrom(turn.user.content) || (firstAttachment ? titleFrom(firstAttachment) : '');
+    if (title) this.statements.autoTitle.run(title, sessionId);
+    this.statements.touchSession.run(now, sessionId);
+    return {
+      session: this.requireSession(sessionId),
+      userMessage: this.message(userMessageId) as Message,
+      assistantMessageId,
+      createdSession,
+    };
   }
 
   /** Saves the text streamed so far, so a crash mid-answer keeps it. */
@@ -428,27 +437,29 @@ export class ConversationStore {
   }
 
   finishAnswer(messageId: string, outcome: AnswerOutcome): Message {
-    const now = this.now();
-    this.db.transaction(() => {
-      this.statements.finish.run({
-        id: messageId,
-        content: outcome.content,
-        status: outcome.status,
-        model: outcome.model,
-        stop_reason: outcome.stop_reason,
-        input_tokens: outcome.usage?.input_tokens ?? null,
-        output_tokens: outcome.usage?.output_tokens ?? null,
-        cache_creation_input_tokens: outcome.usage?.cache_creation_input_tokens ?? null,
-        cache_read_input_tokens: outcome.usage?.cache_read_input_tokens ?? null,
-        cost_usd: outcome.cost_usd,
-        error_type: outcome.error?.type ?? null,
-        error_message: outcome.error?.message ?? null,
-        now,
-      });
-      const row = this.statements.message.get(messageId);
-      if (row) this.statements.touchSession.run(now, row.session_id);
-    })();
+    this.finishAnswerTransaction(messageId, outcome);
     return this.message(messageId) as Message;
+  }
+
+  private recordOutcome(messageId: string, outcome: AnswerOutcome): void {
+    const now = this.now();
+    this.statements.finish.run({
+      id: messageId,
+      content: outcome.content,
+      status: outcome.status,
+      model: outcome.model,
+      stop_reason: outcome.stop_reason,
+      input_tokens: outcome.usage?.input_tokens ?? null,
+      output_tokens: outcome.usage?.output_tokens ?? null,
+      cache_creation_input_tokens: outcome.usage?.cache_creation_input_tokens ?? null,
+      cache_read_input_tokens: outcome.usage?.cache_read_input_tokens ?? null,
+      cost_usd: outcome.cost_usd,
+      error_type: outcome.error?.type ?? null,
+      error_message: outcome.error?.message ?? null,
+      now,
+    });
+    const row = this.statements.message.get(messageId);
+    if (row) this.statements.touchSession.run(now, row.session_id);
   }
 
   /** At start: answers left `streaming` by a crash become partial (or error when empty). */
@@ -459,6 +470,10 @@ export class ConversationStore {
     )();
   }
 
+  /**
+   * Messages matching every word, newest first. Walking the index in rowid order lets FTS5
+   * stop after `limit` hits instead of ranking every match, which keeps common words fast.
+   */
   search(query: string, limit: number): SearchResult[] {
     const match = toFtsQuery(query);
     if (!match) return [];
