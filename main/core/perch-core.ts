@@ -55,6 +55,7 @@ export class PerchCore {
   readonly events = new PerchEventBus();
   readonly startedAt = new Date();
   private readonly changes: DirectoryChanges;
+  private readonly recordHealthCheck: () => void;
 
   private constructor(
     readonly dataDir: string,
@@ -72,6 +73,9 @@ export class PerchCore {
     this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env, this.changes);
     this.db = openDatabase(path.join(dataDir, dataFiles.database));
     this.conversations = new ConversationStore(this.db);
+    const healthWrite = this.db.prepare(`INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
+    this.recordHealthCheck = () => void healthWrite.run(new Date().toISOString());
     const recovered = this.conversations.recoverInterruptedAnswers();
     if (recovered > 0) options.onWarning?.(`${recovered} answer(s) interrupted by the last shutdown were saved as partial.`);
     this.claude = new ClaudeClient({
@@ -102,12 +106,7 @@ export class PerchCore {
   health(): Health {
     let database: Health['checks']['database'];
     try {
-      this.db
-        .prepare(
-          `INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        )
-        .run(new Date().toISOString());
+      this.recordHealthCheck();
       database = { status: 'ok' };
     } catch (error) {
       database = { status: 'error', message: `The history database cannot be written: ${(error as Error).message}` };

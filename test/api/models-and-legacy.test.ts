@@ -89,3 +89,21 @@ describe("the seed's client paths", () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('health when Perch itself cannot serve', () => {
+  it('answers 503 when the history database cannot be written, without details', async () => {
+    const broken = await startTestPerch({ upstream: perch.upstream });
+    try {
+      broken.service.core.db.close();
+      const res = await fetch(`${broken.url}/api/v1/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({
+        status: 'error',
+        version: expect.any(String),
+        checks: { database: 'error', disk: expect.any(String), upstream: expect.any(String) },
+      });
+    } finally {
+      await broken.stop();
+    }
+  });
+});

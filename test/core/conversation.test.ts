@@ -44,6 +44,14 @@ describe('building the Messages API conversation', () => {
     ]);
   });
 
+  it('sends an attachment without a blank text block when the question is empty', () => {
+    const image = { name: 'dot.gif', media_type: 'image/gif', data: Buffer.from('GIF89a') };
+    const [message] = toClaudeMessages([{ role: 'user', content: '  ', context: null, attachments: [image] }]);
+    expect(message?.content).toEqual([
+      { type: 'image', source: { type: 'base64', media_type: 'image/gif', data: Buffer.from('GIF89a').toString('base64') } },
+    ]);
+  });
+
   it('drops empty answers', () => {
     expect(toClaudeMessages([user('q1'), assistant(''), user('q2')])).toHaveLength(1);
   });

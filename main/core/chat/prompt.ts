@@ -5,8 +5,8 @@ import type { ContextMessage } from '../storage/conversation-store.js';
 function userBlocks(message: ContextMessage): ContentBlockParam[] {
   const blocks: ContentBlockParam[] = message.attachments.map(attachmentBlock);
   if (message.context) blocks.push({ type: 'text', text: `<context>\n${message.context}\n</context>` });
-  // The question reaches Claude exactly as written.
-  if (message.content !== '') blocks.push({ type: 'text', text: message.content });
+  // The question reaches Claude exactly as written (the API refuses blank text blocks).
+  if (message.content.trim() !== '') blocks.push({ type: 'text', text: message.content });
   return blocks;
 }
 
