@@ -73,7 +73,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const requestedPort = options.port ?? settings.api.port;
   let bound = { host, port: requestedPort, url: `http://${formatHost(host)}:${requestedPort}` };
 
-  const app = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
+  const { app, close: closeApp } = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
   const server = http.createServer({ requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
 
   try {
@@ -107,6 +107,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       const forced = setTimeout(() => server.closeAllConnections(), 1_000);
       await closed;
       clearTimeout(forced);
+      closeApp();
       core.close();
     })();
     return stopping;

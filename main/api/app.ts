@@ -4,7 +4,8 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { PerchError } from '../core/errors.js';
 import type { PerchCore } from '../core/perch-core.js';
-import { errorHandler, MB } from './errors.js';
+import { AnthropicRelay } from './anthropic-relay.js';
+import { errorHandler, MB, sendError } from './errors.js';
 import {
   authGuard,
   contentTypeGuard,
@@ -18,7 +19,9 @@ import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { modelRoutes } from './routes/models.js';
+import { openAiRoutes } from './routes/openai.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export interface AppOptions {
@@ -80,7 +83,7 @@ const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.st
  * The local HTTP API. Every request passes the guards in this order — Host, Origin, declared
  * size, then (for API paths) the token and the content type — before any route sees it.
  */
-export function createApp(options: AppOptions): Express {
+export function createApp(options: AppOptions): { app: Express; close: () => void } {
   const { core, logger } = options;
   const settings = () => core.currentSettings();
   const secrets = (): ReadonlyArray<string | undefined> => [core.apiKeys.get(), core.tokens.get()];
@@ -92,6 +95,14 @@ export function createApp(options: AppOptions): Express {
   };
   const routeContext: RouteContext = { core, secrets, listening: options.listening };
   const isUpload = (path: string): boolean => UPLOAD_PATHS.has(path);
+  const relay = new AnthropicRelay({
+    apiKey: () => core.apiKeys.get(),
+    upstreamUrl: () => settings().claude.upstreamUrl,
+    timeoutSeconds: () => settings().claude.timeoutSeconds,
+    maxBodyMb: () => settings().api.maxBodyMb,
+    recordUsage: (model, usage) => core.usage.record({ source: 'anthropic', model, usage }),
+    sendError: (res, error) => sendError(res, error, secrets()),
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -124,6 +135,11 @@ export function createApp(options: AppOptions): Express {
   api.use(contentTypeGuard((req) => isUpload(req.path)));
   const jsonParsers = new Map<number, RequestHandler>();
   api.use((req, res, next) => {
+    // The relay streams bodies upstream untouched, so nothing may read them first.
+    if (RELAY_PATHS.has(req.path)) {
+      next();
+      return;
+    }
     const limit = settings().api.maxBodyMb;
     let parser = jsonParsers.get(limit);
     if (!parser) {
@@ -137,6 +153,8 @@ export function createApp(options: AppOptions): Express {
   api.use(sessionRoutes(routeContext));
   api.use(fileRoutes(routeContext));
   api.use(modelRoutes(routeContext));
+  api.use(anthropicRoutes(routeContext, relay));
+  api.use(openAiRoutes(routeContext));
   app.use((req, res, next) => (isApiPath(req.path) ? api(req, res, next) : next()));
 
   if (options.staticDir && existsSync(options.staticDir)) {
@@ -157,5 +175,5 @@ export function createApp(options: AppOptions): Express {
     next(new PerchError('not_found_error', 404, `No such endpoint: ${req.method} ${req.path}. The README lists the API.`));
   });
   app.use(errorHandler(logger, () => settings().api, secrets));
-  return app;
+  return { app, close: () => relay.close() };
 }

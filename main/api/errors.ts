@@ -18,6 +18,17 @@ export function redact(text: string, secrets: ReadonlyArray<string | undefined>)
   return result;
 }
 
+/**
+ * The error shape of the compatible APIs under /v1: Anthropic's (`type: "error"` beside the
+ * error) with OpenAI's `code` and `param` inside, so both families of SDKs read it.
+ */
+export function compatErrorBody(error: PerchError, secrets: ReadonlyArray<string | undefined>): Record<string, unknown> {
+  const message = redact(error.message, secrets);
+  return { type: 'error', error: { type: error.type, message, code: error.type, param: null } };
+}
+
+export const isCompatPath = (path: string): boolean => path.startsWith('/v1/');
+
 export function sendError(
   res: Response,
   error: PerchError,
@@ -26,7 +37,11 @@ export function sendError(
 ): void {
   if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="perch"');
-  const body: ErrorBody = { error: { type: error.type, message: redact(error.message, secrets) }, ...extra };
+  // SDK clients retry 5xx answers; a missing key will not fix itself.
+  if (error.type === 'no_api_key') res.setHeader('x-should-retry', 'false');
+  const body: ErrorBody = isCompatPath(res.req.path)
+    ? (compatErrorBody(error, secrets) as ErrorBody)
+    : { error: { type: error.type, message: redact(error.message, secrets) }, ...extra };
   res.status(error.status).json(body);
 }
 

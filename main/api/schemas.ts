@@ -69,3 +69,66 @@ export const searchQuery = z.object({
 });
 
 export const legacyChatRequest = chatRequest.omit({ stream: true, attachments: true });
+
+// OpenAI Chat Completions (only the fields Perch translates; others are accepted and ignored).
+const openAiTextPart = z.object({ type: z.literal('text'), text: z.string() });
+const openAiImagePart = z.object({
+  type: z.literal('image_url'),
+  image_url: z.object({ url: z.string(), detail: z.string().optional() }),
+});
+const openAiTextContent = z.union([z.string(), z.array(openAiTextPart)]);
+const openAiToolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal('function'),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+export const chatCompletionRequest = z.object({
+  model: z.string().trim().min(1),
+  messages: z
+    .array(
+      z.discriminatedUnion('role', [
+        z.object({ role: z.enum(['system', 'developer']), content: openAiTextContent }),
+        z.object({
+          role: z.literal('user'),
+          content: z.union([z.string(), z.array(z.discriminatedUnion('type', [openAiTextPart, openAiImagePart]))]),
+        }),
+        z.object({
+          role: z.literal('assistant'),
+          content: openAiTextContent.nullish(),
+          tool_calls: z.array(openAiToolCall).nullish(),
+        }),
+        z.object({ role: z.literal('tool'), content: openAiTextContent, tool_call_id: z.string().min(1) }),
+      ]),
+    )
+    .min(1),
+  max_tokens: z.number().int().min(1).nullish(),
+  max_completion_tokens: z.number().int().min(1).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(8)]).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  tools: z
+    .array(
+      z.object({
+        type: z.literal('function'),
+        function: z.object({
+          name: z.string().min(1),
+          description: z.string().optional(),
+          parameters: z.record(z.string(), z.unknown()).optional(),
+        }),
+      }),
+    )
+    .nullish(),
+  tool_choice: z
+    .union([
+      z.enum(['none', 'auto', 'required']),
+      z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+    ])
+    .nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  n: z.literal(1, 'Perch returns one choice; n must be 1').nullish(),
+  response_format: z.object({ type: z.literal('text', "only response_format {type: 'text'} is supported") }).nullish(),
+  user: z.string().nullish(),
+});

@@ -10,6 +10,7 @@ import { SettingsStore, type RunOverrides } from './settings/settings-store.js';
 import type { Settings } from './settings/schema.js';
 import { ConversationStore } from './storage/conversation-store.js';
 import { openDatabase, type Db } from './storage/database.js';
+import { UsageStore } from './storage/usage-store.js';
 import { PERCH_VERSION } from './version.js';
 
 export interface PerchCoreOptions {
@@ -50,6 +51,7 @@ export class PerchCore {
   readonly apiKeys: ApiKeySource;
   readonly db: Db;
   readonly conversations: ConversationStore;
+  readonly usage: UsageStore;
   readonly claude: ClaudeClient;
   readonly chat: ChatService;
   readonly events = new PerchEventBus();
@@ -73,6 +75,7 @@ export class PerchCore {
     this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env, this.changes);
     this.db = openDatabase(path.join(dataDir, dataFiles.database));
     this.conversations = new ConversationStore(this.db);
+    this.usage = new UsageStore(this.db);
     const healthWrite = this.db.prepare(`INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     this.recordHealthCheck = () => void healthWrite.run(new Date().toISOString());
@@ -87,6 +90,7 @@ export class PerchCore {
     });
     this.chat = new ChatService({
       store: this.conversations,
+      usage: this.usage,
       claude: this.claude,
       settings: () => this.settings.current(),
       events: this.events,

@@ -3,6 +3,7 @@ import type { PerchEventBus } from '../events.js';
 import { UpstreamFailure, type ClaudeClient } from '../claude/claude-client.js';
 import { estimateCostUsd, type TokenUsage } from '../claude/pricing.js';
 import type { AttachmentInput, ConversationStore, Message, Session } from '../storage/conversation-store.js';
+import type { UsageStore } from '../storage/usage-store.js';
 import type { Settings } from '../settings/schema.js';
 import { toClaudeMessages } from './prompt.js';
 
@@ -51,6 +52,7 @@ const PROGRESS_SAVE_MS = 500;
 
 export interface ChatServiceOptions {
   store: ConversationStore;
+  usage: UsageStore;
   claude: ClaudeClient;
   settings: () => Settings;
   events: PerchEventBus;
@@ -124,7 +126,7 @@ export class ChatService {
 
   /** @internal Runs a turn begun by `begin`. */
   async runTurn(turn: Turn, handlers: RunHandlers): Promise<Answer> {
-    const { store, claude, events } = this.options;
+    const { store, usage, claude, events } = this.options;
     const controller = new AbortController();
     const forward = (): void => controller.abort(handlers.signal?.reason);
     if (handlers.signal?.aborted) forward();
@@ -139,7 +141,12 @@ export class ChatService {
       try {
         const history = store.context(turn.sessionId);
         const answer = await claude.stream(
-          { model: turn.model, maxTokens: turn.maxTokens, system: turn.system, messages: toClaudeMessages(history) },
+          {
+            model: turn.model,
+            max_tokens: turn.maxTokens,
+            ...(turn.system ? { system: turn.system } : {}),
+            messages: toClaudeMessages(history),
+          },
           {
             signal: controller.signal,
             onText: (delta) => {
@@ -153,6 +160,7 @@ export class ChatService {
           },
         );
         const cost = estimateCostUsd(answer.model, answer.usage);
+        usage.record({ source: 'chat', model: answer.model, usage: answer.usage, sessionId: turn.sessionId });
         store.finishAnswer(turn.messageId, {
           content: answer.text,
           status: 'complete',
@@ -186,6 +194,7 @@ export class ChatService {
         const cancelled = failure.type === 'cancelled' || failure.type === 'shutdown';
         const status = failure.partialText !== '' || cancelled ? 'partial' : 'error';
         const hasUsage = failure.usage.input_tokens > 0 || failure.usage.output_tokens > 0;
+        if (hasUsage) usage.record({ source: 'chat', model: failure.model, usage: failure.usage, sessionId: turn.sessionId });
         store.finishAnswer(turn.messageId, {
           content: failure.partialText,
           status,

@@ -1,18 +1,20 @@
 import Anthropic from '@anthropic-ai/sdk';
-import type { MessageParam, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { MessageCreateParamsBase, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { noApiKey, PerchError } from '../errors.js';
 import { cancelledError, isRetryableStreamError, mapUpstreamError } from './upstream-errors.js';
 import type { TokenUsage } from './pricing.js';
 
-export interface ClaudeRequest {
-  model: string;
-  maxTokens: number;
-  system?: string | undefined;
-  messages: MessageParam[];
-}
+/** A Messages API request (Perch always streams, so `stream` is its own business). */
+export type ClaudeRequest = Omit<MessageCreateParamsBase, 'stream'>;
+
+/** A finished content block: text, or a tool call with its parsed input. */
+export type AnswerBlock = { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; input: unknown };
 
 export interface ClaudeAnswer {
+  /** All text blocks, joined. */
   text: string;
+  /** Text and tool calls in the order Claude produced them (thinking is left out). */
+  content: AnswerBlock[];
   /** The model that answered, as Claude reports it. */
   model: string;
   stopReason: string | null;
@@ -68,6 +70,88 @@ export interface ClaudeClientOptions {
 export interface StreamHandlers {
   signal?: AbortSignal | undefined;
   onText?: (delta: string) => void;
+  /** Every stream event as it arrives (after retries are settled, so at most one message_start per delivered answer). */
+  onEvent?: (event: RawMessageStreamEvent) => void;
+}
+
+/** Assembles an answer from stream events: text, tool calls, usage, stop reason. */
+class AnswerBuilder {
+  text = '';
+  model: string;
+  stopReason: string | null = null;
+  complete = false;
+  readonly usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+  private readonly blocks = new Map<
+    number,
+    { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }
+  >();
+
+  constructor(model: string) {
+    this.model = model;
+  }
+
+  /** Takes one event; returns the text it added, if any. */
+  add(event: RawMessageStreamEvent): string {
+    switch (event.type) {
+      case 'message_start': {
+        const { usage } = event.message;
+        this.model = event.message.model || this.model;
+        this.usage.input_tokens = usage.input_tokens;
+        this.usage.output_tokens = usage.output_tokens;
+        this.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens ?? null;
+        this.usage.cache_read_input_tokens = usage.cache_read_input_tokens ?? null;
+        return '';
+      }
+      case 'content_block_start':
+        if (event.content_block.type === 'text') {
+          this.blocks.set(event.index, { type: 'text', text: event.content_block.text });
+          this.text += event.content_block.text;
+          return event.content_block.text;
+        }
+        if (event.content_block.type === 'tool_use') {
+          const { id, name } = event.content_block;
+          this.blocks.set(event.index, { type: 'tool_use', id, name, json: '' });
+        }
+        return '';
+      case 'content_block_delta': {
+        const block = this.blocks.get(event.index);
+        if (event.delta.type === 'text_delta') {
+          if (block?.type === 'text') block.text += event.delta.text;
+          else this.blocks.set(event.index, { type: 'text', text: event.delta.text });
+          this.text += event.delta.text;
+          return event.delta.text;
+        }
+        if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') block.json += event.delta.partial_json;
+        return '';
+      }
+      case 'message_delta':
+        this.stopReason = event.delta.stop_reason ?? this.stopReason;
+        this.usage.output_tokens = event.usage.output_tokens;
+        if (typeof event.usage.input_tokens === 'number') this.usage.input_tokens = event.usage.input_tokens;
+        return '';
+      case 'message_stop':
+        this.complete = true;
+        return '';
+      default:
+        return '';
+    }
+  }
+
+  result(): ClaudeAnswer {
+    const content: AnswerBlock[] = [...this.blocks.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, block]) => {
+        if (block.type === 'text') return block;
+        let input: unknown = {};
+        try {
+          input = block.json ? JSON.parse(block.json) : {};
+        } catch {
+          input = {};
+        }
+        return { type: 'tool_use', id: block.id, name: block.name, input };
+      });
+    return { text: this.text, content, model: this.model, stopReason: this.stopReason, usage: this.usage };
+  }
 }
 
 /** Why an answer was stopped: the reason given to `abort()` (shutdown), else a cancel. */
@@ -213,57 +297,39 @@ export class ClaudeClient {
     };
     armIdleTimer(idleMs);
 
-    let text = '';
-    let model = request.model;
-    let stopReason: string | null = null;
-    let sawMessageStop = false;
-    const usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+    const answer = new AnswerBuilder(request.model);
+    // Events are held back until content starts, so a retry after an early overload is invisible.
+    const held: RawMessageStreamEvent[] = [];
+    let delivering = false;
+    const deliver = (event: RawMessageStreamEvent): void => {
+      if (!handlers.onEvent) return;
+      if (!delivering && event.type !== 'content_block_start' && event.type !== 'content_block_delta') {
+        held.push(event);
+        return;
+      }
+      delivering = true;
+      for (const early of held.splice(0)) handlers.onEvent(early);
+      handlers.onEvent(event);
+    };
 
     const fail = (error: unknown): UpstreamFailure => {
       const mapped = outer?.aborted && !timedOut ? abortReason(outer) : mapUpstreamError(error, { ...connection, timedOut });
-      return new UpstreamFailure(mapped, text, usage, model, text === '' && isRetryableStreamError(error));
+      return new UpstreamFailure(
+        mapped,
+        answer.text,
+        answer.usage,
+        answer.model,
+        !delivering && answer.text === '' && isRetryableStreamError(error),
+      );
     };
 
     try {
-      const stream = await sdk.messages.create(
-        {
-          model: request.model,
-          max_tokens: request.maxTokens,
-          ...(request.system ? { system: request.system } : {}),
-          messages: request.messages,
-          stream: true,
-        },
-        { signal: controller.signal },
-      );
+      const stream = await sdk.messages.create({ ...request, stream: true }, { signal: controller.signal });
       for await (const event of stream as AsyncIterable<RawMessageStreamEvent>) {
         lastEventAt = Date.now();
-        switch (event.type) {
-          case 'message_start':
-            model = event.message.model || model;
-            Object.assign(usage, {
-              input_tokens: event.message.usage.input_tokens,
-              output_tokens: event.message.usage.output_tokens,
-              cache_creation_input_tokens: event.message.usage.cache_creation_input_tokens ?? null,
-              cache_read_input_tokens: event.message.usage.cache_read_input_tokens ?? null,
-            });
-            break;
-          case 'content_block_delta':
-            if (event.delta.type === 'text_delta') {
-              text += event.delta.text;
-              handlers.onText?.(event.delta.text);
-            }
-            break;
-          case 'message_delta':
-            stopReason = event.delta.stop_reason ?? stopReason;
-            usage.output_tokens = event.usage.output_tokens;
-            if (typeof event.usage.input_tokens === 'number') usage.input_tokens = event.usage.input_tokens;
-            break;
-          case 'message_stop':
-            sawMessageStop = true;
-            break;
-          default:
-            break;
-        }
+        const text = answer.add(event);
+        deliver(event);
+        if (text) handlers.onText?.(text);
       }
     } catch (error) {
       throw fail(error);
@@ -273,14 +339,14 @@ export class ClaudeClient {
     }
     // The SDK ends iteration quietly when its request is aborted, and a cut connection can
     // also end it early: only message_stop means the answer is whole.
-    if (!sawMessageStop) {
+    if (!answer.complete) {
       throw fail(
         controller.signal.aborted
           ? new Error('aborted')
           : Object.assign(new Error('the stream ended before message_stop'), { code: 'STREAM_CUT' }),
       );
     }
-    return { text, model, stopReason, usage };
+    return answer.result();
   }
 
   private record(state: UpstreamState['state'], message: string | null): void {

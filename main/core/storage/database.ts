@@ -74,6 +74,23 @@ const MIGRATIONS: ReadonlyArray<string> = [
     INSERT INTO messages_fts (rowid, content) VALUES (new.seq, new.content);
   END;
   `,
+  `
+  -- Every answer's tokens, whoever asked (chat, the Anthropic relay, the OpenAI endpoint):
+  -- what Perch spent, kept even when the session it belonged to is deleted.
+  CREATE TABLE usage (
+    id INTEGER PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    model TEXT NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    cache_creation_input_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_input_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL,
+    session_id TEXT
+  );
+  CREATE INDEX usage_by_time ON usage (created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

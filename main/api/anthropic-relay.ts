@@ -1,0 +1,228 @@
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { StringDecoder } from 'node:string_decoder';
+import type { Request, Response } from 'express';
+import { PerchError, noApiKey } from '../core/errors.js';
+import type { TokenUsage } from '../core/claude/pricing.js';
+import { MB } from './errors.js';
+
+/** What the relay needs from the rest of Perch, read per request so settings apply at once. */
+export interface RelayOptions {
+  apiKey: () => string | undefined;
+  upstreamUrl: () => string;
+  timeoutSeconds: () => number;
+  maxBodyMb: () => number;
+  recordUsage: (model: string, usage: TokenUsage) => void;
+  /** Sends a Perch error in the Anthropic shape (before any response bytes went out). */
+  sendError: (res: Response, error: PerchError) => void;
+}
+
+// Hop-by-hop headers belong to one connection, never to the message being relayed.
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Client headers the upstream should see: the API version and betas, and the body's framing. */
+function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = { 'x-api-key': apiKey };
+  for (const [name, value] of Object.entries(client)) {
+    if (value === undefined) continue;
+    if (name.startsWith('anthropic-') || name === 'content-type' || name === 'accept' || name === 'user-agent')
+      headers[name] = value;
+  }
+  if (client['content-length'] !== undefined) headers['content-length'] = client['content-length'];
+  else if (client['transfer-encoding'] !== undefined) headers['transfer-encoding'] = 'chunked';
+  return headers;
+}
+
+function clientHeaders(upstream: IncomingHttpHeaders): http.OutgoingHttpHeaders {
+  const headers: http.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(upstream)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'set-cookie' && name !== 'content-length') headers[name] = value;
+  }
+  return headers;
+}
+
+/** Reads usage out of a Messages API SSE stream as it passes, without holding it up. */
+class StreamUsageReader {
+  model = '';
+  readonly usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+  seen = false;
+  private readonly decoder = new StringDecoder('utf8');
+  private pending = '';
+
+  push(chunk: Buffer): void {
+    this.pending += this.decoder.write(chunk);
+    let newline = this.pending.indexOf('\n');
+    while (newline !== -1) {
+      const line = this.pending.slice(0, newline);
+      this.pending = this.pending.slice(newline + 1);
+      // Only two event types carry usage; everything else is skipped unparsed.
+      if (line.startsWith('data: ') && (line.includes('"message_start"') || line.includes('"message_delta"')))
+        this.read(line.slice(6));
+      newline = this.pending.indexOf('\n');
+    }
+  }
+
+  private read(json: string): void {
+    try {
+      const event = JSON.parse(json) as {
+        type: string;
+        message?: { model?: string; usage?: Partial<TokenUsage> };
+        usage?: Partial<TokenUsage>;
+      };
+      const usage = event.type === 'message_start' ? event.message?.usage : event.usage;
+      if (event.type === 'message_start' && event.message?.model) this.model = event.message.model;
+      if (!usage) return;
+      this.seen = true;
+      if (typeof usage.input_tokens === 'number') this.usage.input_tokens = usage.input_tokens;
+      if (typeof usage.output_tokens === 'number') this.usage.output_tokens = usage.output_tokens;
+      if (typeof usage.cache_creation_input_tokens === 'number')
+        this.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens;
+      if (typeof usage.cache_read_input_tokens === 'number') this.usage.cache_read_input_tokens = usage.cache_read_input_tokens;
+    } catch {
+      // Not ours to judge: the client gets the bytes exactly as they came.
+    }
+  }
+}
+
+function usageOfJson(body: Buffer): { model: string; usage: TokenUsage } | undefined {
+  try {
+    const message = JSON.parse(body.toString('utf8')) as { type?: string; model?: string; usage?: TokenUsage };
+    if (message.type !== 'message' || !message.model || !message.usage) return undefined;
+    return { model: message.model, usage: message.usage };
+  } catch {
+    return undefined;
+  }
+}
+
+const sseError = (type: string, message: string): string =>
+  `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type, message } })}\n\n`;
+
+/**
+ * A faithful relay to the Anthropic API: the path and query, the body and the
+ * `anthropic-*` headers go upstream unchanged with the real key in place of Perch's token;
+ * the answer comes back unchanged (SSE chunk by chunk, as it arrives). Perch only reads the
+ * usage on the way past.
+ */
+export class AnthropicRelay {
+  private readonly agents = {
+    'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+    'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  };
+
+  constructor(private readonly options: RelayOptions) {}
+
+  forward(req: Request, res: Response, upstreamPath: string, options: { recordUsage: boolean }): void {
+    const apiKey = this.options.apiKey();
+    if (!apiKey) {
+      this.options.sendError(res, noApiKey());
+      return;
+    }
+    const base = new URL(this.options.upstreamUrl());
+    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
+    const target = new URL(`${base.pathname.replace(/\/$/, '')}${upstreamPath}${query}`, base);
+    const timeoutMs = this.options.timeoutSeconds() * 1000;
+    const limit = this.options.maxBodyMb() * MB;
+    const client = target.protocol === 'https:' ? https : http;
+
+    let finished = false;
+    const upstream = client.request(target, {
+      method: req.method,
+      headers: upstreamHeaders(req.headers, apiKey),
+      agent: this.agents[target.protocol === 'https:' ? 'https:' : 'http:'],
+    });
+    upstream.setTimeout(timeoutMs, () =>
+      upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })),
+    );
+
+    // The client hanging up ends the upstream request too: nobody will read the answer.
+    res.once('close', () => {
+      if (!finished) upstream.destroy();
+    });
+
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (finished || res.destroyed) return;
+      finished = true;
+      const timedOut = error.code === 'UPSTREAM_TIMEOUT';
+      const message = timedOut
+        ? `Claude did not respond within ${timeoutMs / 1000} seconds.`
+        : `Could not reach the Anthropic API at ${base.origin} (${error.code ?? error.message}).`;
+      if (!res.headersSent) {
+        this.options.sendError(
+          res,
+          new PerchError(timedOut ? 'upstream_timeout' : 'upstream_unreachable', timedOut ? 504 : 502, message),
+        );
+      } else {
+        // Mid-stream: end with an error event the SDKs understand rather than a bare cut.
+        res.end(sseError('api_error', `The connection to Claude broke mid-answer: ${message}`));
+      }
+    });
+
+    upstream.on('response', (answer) => {
+      const streaming = (answer.headers['content-type'] ?? '').includes('text/event-stream');
+      res.writeHead(answer.statusCode ?? 502, clientHeaders(answer.headers));
+      if (streaming) {
+        res.socket?.setNoDelay(true);
+        const reader = new StreamUsageReader();
+        answer.on('data', (chunk: Buffer) => {
+          res.write(chunk);
+          if (options.recordUsage) reader.push(chunk);
+        });
+        answer.on('end', () => {
+          finished = true;
+          res.end();
+          if (options.recordUsage && reader.seen) this.options.recordUsage(reader.model || 'unknown', reader.usage);
+        });
+      } else {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          finished = true;
+          const body = Buffer.concat(chunks);
+          res.end(body);
+          const usage = options.recordUsage && answer.statusCode === 200 ? usageOfJson(body) : undefined;
+          if (usage) this.options.recordUsage(usage.model, usage.usage);
+        });
+      }
+      answer.on('error', (error) => upstream.emit('error', error));
+    });
+
+    // Stream the request body through, refusing it once it outgrows the limit.
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > limit) {
+        req.removeAllListeners('data');
+        finished = true;
+        upstream.destroy();
+        if (!res.headersSent) {
+          this.options.sendError(
+            res,
+            new PerchError(
+              'request_too_large',
+              413,
+              `The request body is larger than the ${this.options.maxBodyMb()} MB limit (setting api.maxBodyMb).`,
+            ),
+          );
+        }
+        req.resume();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    req.on('end', () => upstream.end());
+  }
+
+  close(): void {
+    this.agents['http:'].destroy();
+    this.agents['https:'].destroy();
+  }
+}
