@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { PerchError } from './core/errors.js';
 import { PerchCore, type PerchCoreOptions } from './core/perch-core.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from './core/runtime-file.js';
 
 export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'> {
   logger: Logger;
@@ -90,6 +91,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   }
   const address = server.address() as AddressInfo;
   bound = { host, port: address.port, url: `http://${formatHost(host)}:${address.port}` };
+  writeRuntimeInfo(core.dataDir, { pid: process.pid, ...bound, version: core.version, started_at: core.startedAt.toISOString() });
   if (!isLoopback(host)) {
     logger.warn(
       `Perch is listening on ${host}, reachable from other machines. The API token is still required; prefer 127.0.0.1 unless you need remote access.`,
@@ -100,6 +102,7 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const stop = (stopOptions: { graceMs?: number } = {}): Promise<void> => {
     stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      removeRuntimeInfo(core.dataDir);
       server.closeIdleConnections();
       await core.chat.drain(stopOptions.graceMs ?? 10_000);
       server.closeIdleConnections();

@@ -2,11 +2,14 @@
 export interface Output {
   stdout: (line: string) => void;
   stderr: (line: string) => void;
+  /** Writes text to stdout as it is, without a newline (for streamed answers). */
+  write: (text: string) => void;
 }
 
 export const processOutput: Output = {
   stdout: (line) => process.stdout.write(`${line}\n`),
   stderr: (line) => process.stderr.write(`${line}\n`),
+  write: (text) => process.stdout.write(text),
 };
 
 export async function readAllStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {

@@ -5,7 +5,11 @@ import { resolveDataDir } from '../core/paths.js';
 import { TokenStore } from '../core/secrets.js';
 import { ensureDataDir } from '../core/paths.js';
 import { PERCH_VERSION } from '../core/version.js';
+import { ask } from './ask-command.js';
 import { configGet, configReset, configSet } from './config-command.js';
+import { review } from './review-command.js';
+import { ServiceDownError } from './service-client.js';
+import { status } from './status-command.js';
 import { processOutput, readAllStdin, type Output } from './output.js';
 import { serve } from './serve-command.js';
 
@@ -24,8 +28,17 @@ export interface CliEnvironment {
   env: NodeJS.ProcessEnv;
   out: Output;
   readStdin: () => Promise<string>;
+  /** Whether stdin is piped (then `perch ask` reads it). */
+  stdinPiped: boolean;
   staticDir: string;
+  /** Cancels a request in flight (Ctrl-C during an answer). */
+  signal?: AbortSignal;
+  /** Lets a command end with a code other than 0 without it being an error. */
+  setExitCode: (code: number) => void;
 }
+
+/** Exit codes scripts can rely on. */
+export const EXIT = { ok: 0, error: 1, serviceDown: 2, cancelled: 130 } as const;
 
 export function buildProgram(environment: CliEnvironment): Command {
   const { env, out } = environment;
@@ -65,6 +78,47 @@ export function buildProgram(environment: CliEnvironment): Command {
       out.stdout(options.regenerate ? tokens.regenerate() : tokens.get());
     });
 
+  program
+    .command('ask')
+    .description('ask the running service; piped input is sent too (git diff | perch ask "review this")')
+    .argument('[question...]', 'the question (optional when input is piped)')
+    .option('--session <id>', 'continue this session')
+    .option('--new', 'start a new session (by default ask continues its last one if used in the last 30 minutes)')
+    .option('--model <model>', 'model for this answer')
+    .option('--system <prompt>', 'system prompt for a new session')
+    .option('--json', 'print the whole answer as JSON instead of streaming the text')
+    .option(...dataDirOption)
+    .action(
+      async (
+        words: string[],
+        options: { session?: string; new?: boolean; model?: string; system?: string; json?: boolean; dataDir?: string },
+      ) => {
+        const piped = environment.stdinPiped ? await environment.readStdin() : undefined;
+        await ask(resolveDataDir(options.dataDir, env), env, words, piped, options, out, environment.signal);
+      },
+    );
+
+  program
+    .command('review')
+    .description('review code files with Claude, one streamed review per file')
+    .argument('<files...>', 'files to review')
+    .option('--focus <text>', 'what to look at most (e.g. "security")')
+    .option('--model <model>', 'model for the review')
+    .option('--json', 'print each review as JSON')
+    .option(...dataDirOption)
+    .action(async (files: string[], options: { focus?: string; model?: string; json?: boolean; dataDir?: string }) => {
+      await review(resolveDataDir(options.dataDir, env), env, files, options, out, environment.signal);
+    });
+
+  program
+    .command('status')
+    .description('is the service up, on which port, with which model, and does Claude answer (exit 0 only when up)')
+    .option('--json', 'print the status as JSON')
+    .option(...dataDirOption)
+    .action(async (options: { json?: boolean; dataDir?: string }) => {
+      environment.setExitCode(await status(resolveDataDir(options.dataDir, env), env, options, out));
+    });
+
   const config = program.command('config').description('read and change settings by dotted key (e.g. api.port)');
   config
     .command('get')
@@ -95,24 +149,34 @@ export function buildProgram(environment: CliEnvironment): Command {
 }
 
 /** Runs the CLI; resolves with the exit code (serve keeps the process alive on its own). */
-export async function runCli(argv: string[], environment: Partial<CliEnvironment> = {}): Promise<number> {
+export async function runCli(argv: string[], environment: Partial<Omit<CliEnvironment, 'setExitCode'>> = {}): Promise<number> {
+  let exitCode: number = EXIT.ok;
   const resolved: CliEnvironment = {
     env: environment.env ?? process.env,
     out: environment.out ?? processOutput,
     readStdin: environment.readStdin ?? (() => readAllStdin()),
+    stdinPiped: environment.stdinPiped ?? !process.stdin.isTTY,
     staticDir: environment.staticDir ?? defaultStaticDir(),
+    ...(environment.signal ? { signal: environment.signal } : {}),
+    setExitCode: (code) => {
+      exitCode = code;
+    },
   };
   const program = buildProgram(resolved);
   program.exitOverride();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitCode;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return 0;
-    if (code?.startsWith('commander.')) return (error as { exitCode?: number }).exitCode ?? 1;
+    if (code === 'commander.helpDisplayed' || code === 'commander.version' || code === 'commander.help') return EXIT.ok;
+    if (code?.startsWith('commander.')) return (error as { exitCode?: number }).exitCode ?? EXIT.error;
+    if ((error as Error).name === 'AbortError') {
+      resolved.out.stderr('perch: cancelled.');
+      return EXIT.cancelled;
+    }
     const message = isPerchError(error) || error instanceof Error ? error.message : String(error);
     resolved.out.stderr(`perch: ${message}`);
-    return 1;
+    return error instanceof ServiceDownError ? EXIT.serviceDown : EXIT.error;
   }
 }

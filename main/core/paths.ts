@@ -40,4 +40,8 @@ export const dataFiles = {
   token: 'token',
   apiKey: 'api-key',
   database: 'perch.db',
+  /** Where a running service says where it listens (pid, URL), so the CLI can find it. */
+  runtime: 'service.json',
+  /** The session `perch ask` continues. */
+  cliSession: 'cli-session.json',
 } as const;

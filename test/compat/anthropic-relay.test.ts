@@ -197,7 +197,7 @@ describe('POST /v1/messages through the Anthropic SDK', () => {
         .catch((caught: unknown) => caught)) as InstanceType<typeof Anthropic.APIError>;
       expect(error.status).toBe(503);
       expect(error.error).toMatchObject({ type: 'error', error: { type: 'no_api_key' } });
-      expect(error.headers.get('x-should-retry')).toBe('false');
+      expect(error.headers?.get('x-should-retry')).toBe('false');
       expect(perch.upstream.messageRequests.length).toBe(calls);
     } finally {
       await keyless.stop();

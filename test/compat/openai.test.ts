@@ -224,8 +224,10 @@ describe('errors through the openai SDK', () => {
       messages: [{ role: 'user', content: 'x' }],
       stream: true,
     });
-    const read = async (): Promise<void> => {
-      for await (const chunk of stream) void chunk;
+    const read = async (): Promise<number> => {
+      let chunks = 0;
+      for await (const chunk of stream) chunks += chunk.choices.length;
+      return chunks;
     };
     await expect(read()).rejects.toThrow(/broke mid-answer/);
   });

@@ -47,7 +47,8 @@ export function reviewCodeRequest(input: ReviewCodeInput): AskInput {
   const subject = input.filename ? `this ${input.language} code from ${input.filename}` : `this ${input.language} code`;
   const focus = input.focus?.trim() ? ` Focus on: ${input.focus.trim()}.` : '';
   return {
-    message: `Review ${subject}.${focus}\n\n${fence}${input.language}\n${input.code}\n${fence}`,
+    // One trailing newline belongs to the file, not to the code shown.
+    message: `Review ${subject}.${focus}\n\n${fence}${input.language}\n${input.code.replace(/\r?\n$/, '')}\n${fence}`,
     system: CODE_REVIEW_SYSTEM,
     sessionId: input.sessionId,
     model: input.model,

@@ -142,7 +142,7 @@ class AnswerBuilder {
       .sort(([a], [b]) => a - b)
       .map(([, block]) => {
         if (block.type === 'text') return block;
-        let input: unknown = {};
+        let input: unknown;
         try {
           input = block.json ? JSON.parse(block.json) : {};
         } catch {
