@@ -16,6 +16,8 @@ export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'>
 
 export interface RunningService {
   core: PerchCore;
+  /** The routes the API serves. */
+  routes: () => Array<{ method: string; path: string }>;
   server: http.Server;
   host: string;
   port: number;
@@ -74,7 +76,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const requestedPort = options.port ?? settings.api.port;
   let bound = { host, port: requestedPort, url: `http://${formatHost(host)}:${requestedPort}` };
 
-  const { app, close: closeApp } = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
+  const perchApp = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
+  const { app, close: closeApp } = perchApp;
   const server = http.createServer({ requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
 
   try {
@@ -116,5 +119,5 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     return stopping;
   };
 
-  return { core, server, host, port: bound.port, url: bound.url, stop };
+  return { core, routes: perchApp.routes, server, host, port: bound.port, url: bound.url, stop };
 }

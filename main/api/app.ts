@@ -83,7 +83,30 @@ const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.st
  * The local HTTP API. Every request passes the guards in this order — Host, Origin, declared
  * size, then (for API paths) the token and the content type — before any route sees it.
  */
-export function createApp(options: AppOptions): { app: Express; close: () => void } {
+export interface PerchApp {
+  app: Express;
+  /** Every method and path the routers serve (for the OpenAPI coverage check). */
+  routes: () => Array<{ method: string; path: string }>;
+  close: () => void;
+}
+
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+function listRoutes(routers: express.Router[]): Array<{ method: string; path: string }> {
+  return routers.flatMap((router) =>
+    (router.stack as RouterLayer[]).flatMap((layer) =>
+      layer.route
+        ? Object.keys(layer.route.methods)
+            .filter((method) => method !== '_all')
+            .map((method) => ({ method, path: (layer.route as { path: string }).path }))
+        : [],
+    ),
+  );
+}
+
+export function createApp(options: AppOptions): PerchApp {
   const { core, logger } = options;
   const settings = () => core.currentSettings();
   const secrets = (): ReadonlyArray<string | undefined> => [core.apiKeys.get(), core.tokens.get()];
@@ -124,6 +147,16 @@ export function createApp(options: AppOptions): { app: Express; close: () => voi
   );
 
   const health = healthRoutes(routeContext);
+  const routers = [
+    health.publicRouter,
+    health.privateRouter,
+    chatRoutes(routeContext),
+    sessionRoutes(routeContext),
+    fileRoutes(routeContext),
+    modelRoutes(routeContext),
+    anthropicRoutes(routeContext, relay),
+    openAiRoutes(routeContext),
+  ];
   app.use(health.publicRouter);
 
   const api = express.Router();
@@ -148,13 +181,7 @@ export function createApp(options: AppOptions): { app: Express; close: () => voi
     }
     parser(req, res, next);
   });
-  api.use(health.privateRouter);
-  api.use(chatRoutes(routeContext));
-  api.use(sessionRoutes(routeContext));
-  api.use(fileRoutes(routeContext));
-  api.use(modelRoutes(routeContext));
-  api.use(anthropicRoutes(routeContext, relay));
-  api.use(openAiRoutes(routeContext));
+  for (const router of routers.slice(1)) api.use(router);
   app.use((req, res, next) => (isApiPath(req.path) ? api(req, res, next) : next()));
 
   if (options.staticDir && existsSync(options.staticDir)) {
@@ -175,5 +202,5 @@ export function createApp(options: AppOptions): { app: Express; close: () => voi
     next(new PerchError('not_found_error', 404, `No such endpoint: ${req.method} ${req.path}. The README lists the API.`));
   });
   app.use(errorHandler(logger, () => settings().api, secrets));
-  return { app, close: () => relay.close() };
+  return { app, routes: () => listRoutes(routers), close: () => relay.close() };
 }

@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { RouteContext } from './context.js';
 import { methodNotAllowed } from './context.js';
+import { openApiDocument } from '../openapi.js';
 
 /** Health for probes (no auth, nothing secret) and status for authenticated clients. */
 export function healthRoutes(context: RouteContext): { publicRouter: Router; privateRouter: Router } {
@@ -43,6 +44,13 @@ export function healthRoutes(context: RouteContext): { publicRouter: Router; pri
         active_answers: core.chat.activeAnswers,
         data_dir: core.dataDir,
       });
+    })
+    .all(methodNotAllowed('GET'));
+
+  privateRouter
+    .route('/api/v1/openapi.json')
+    .get((_req, res) => {
+      res.json(openApiDocument(core.version, context.listening().url));
     })
     .all(methodNotAllowed('GET'));
 

@@ -1,0 +1,319 @@
+import { z } from 'zod';
+import * as request from './schemas.js';
+import * as response from './response-schemas.js';
+
+type Method = 'get' | 'post' | 'patch' | 'delete';
+
+interface ResponseDoc {
+  description: string;
+  schema?: z.ZodType;
+  /** Also (or only) answers as Server-Sent Events. */
+  events?: string;
+}
+
+/** One route of the API, as the OpenAPI document describes it. */
+export interface RouteDoc {
+  method: Method;
+  /** Express-style path: `/api/v1/sessions/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** Health and the web UI need no token; everything else does. */
+  public?: boolean;
+  body?: z.ZodType;
+  /** A multipart upload: the file in `file`, plus these text fields. */
+  upload?: z.ZodObject;
+  query?: z.ZodObject;
+  responses: Record<number, ResponseDoc>;
+}
+
+const ANSWER_EVENTS =
+  'With `stream: true` (or `Accept: text/event-stream`): `event: start` {session_id, message_id, model}, `event: delta` {text} per piece, then `event: done` with the JSON answer, or `event: error` {error}.';
+
+const errors = (...statuses: number[]): Record<number, ResponseDoc> =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: ERROR_MEANINGS[status] ?? 'Error', schema: response.errorResponse }]),
+  );
+
+const ERROR_MEANINGS: Record<number, string> = {
+  400: 'Malformed JSON or an invalid field (the message names it)',
+  401: 'Missing or wrong API token',
+  404: 'No such session',
+  413: 'Body or upload over the limit',
+  415: 'Not JSON (or not multipart for uploads), or an unsupported file type',
+  429: 'Anthropic rate limit (see Retry-After)',
+  502: 'Anthropic failed, is unreachable, or rejected the API key',
+  503: 'No API key configured, or Claude overloaded',
+  504: 'Claude went silent for longer than claude.timeoutSeconds',
+};
+
+const answerErrors = errors(400, 401, 404, 413, 415, 429, 502, 503, 504);
+const passthrough = z.looseObject({}).meta({ description: 'Passed to Anthropic unchanged; see the Messages API reference.' });
+
+/** Every route Perch serves. A test checks this list against the routes express really has. */
+export const ROUTES: RouteDoc[] = [
+  {
+    method: 'get',
+    path: '/api/v1/health',
+    summary: 'Is Perch able to serve? (no token; nothing secret). 503 only when it cannot save answers.',
+    tag: 'Service',
+    public: true,
+    responses: {
+      200: { description: 'Up (ok or degraded)', schema: response.publicHealth },
+      503: { description: 'Cannot serve', schema: response.publicHealth },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/status',
+    summary: 'Details for an authenticated client: port, model, upstream state, history size.',
+    tag: 'Service',
+    responses: { 200: { description: 'Status', schema: response.serviceStatus }, ...errors(401) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    summary: 'This document.',
+    tag: 'Service',
+    responses: { 200: { description: 'OpenAPI 3.1 document' }, ...errors(401) },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/chat',
+    summary: 'Ask Claude; continue a session with session_id. JSON, or SSE when streaming.',
+    tag: 'Chat',
+    body: request.chatRequest,
+    responses: { 200: { description: 'The answer', schema: response.chatAnswer, events: ANSWER_EVENTS }, ...answerErrors },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/sessions',
+    summary: 'Saved sessions, newest first; page with limit and before (the id of the last one you have).',
+    tag: 'Sessions',
+    query: request.listSessionsQuery,
+    responses: { 200: { description: 'A page of sessions', schema: response.sessionList }, ...errors(400, 401, 404) },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/sessions',
+    summary: 'Create an empty session.',
+    tag: 'Sessions',
+    body: request.createSessionRequest,
+    responses: { 201: { description: 'The new session', schema: response.session }, ...errors(400, 401) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/sessions/search',
+    summary: 'Full-text search over every message, newest first; the last word matches as a prefix.',
+    tag: 'Sessions',
+    query: request.searchQuery,
+    responses: { 200: { description: 'Matching messages', schema: response.searchResults }, ...errors(400, 401) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/sessions/:id',
+    summary: 'A session with all its messages.',
+    tag: 'Sessions',
+    responses: { 200: { description: 'The session', schema: response.sessionWithMessages }, ...errors(401, 404) },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/sessions/:id',
+    summary: 'Rename a session (an empty title returns to the automatic one), or change its system prompt or model.',
+    tag: 'Sessions',
+    body: request.updateSessionRequest,
+    responses: { 200: { description: 'The updated session', schema: response.session }, ...errors(400, 401, 404) },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/sessions/:id',
+    summary: 'Delete a session and its messages.',
+    tag: 'Sessions',
+    responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/file/analyze',
+    summary: 'Analyze an uploaded file: text or code, PNG/JPEG/GIF/WebP images, PDFs (api.maxUploadMb, 10 MB by default).',
+    tag: 'Files and code',
+    upload: request.analyzeFields,
+    responses: { 200: { description: 'The analysis', schema: response.fileAnalysis, events: ANSWER_EVENTS }, ...answerErrors },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/code/review',
+    summary: 'Review code: bugs and risks first, then readability.',
+    tag: 'Files and code',
+    body: request.codeReviewRequest,
+    responses: { 200: { description: 'The review', schema: response.codeReview, events: ANSWER_EVENTS }, ...answerErrors },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/models',
+    summary: "Claude's models (from Anthropic, cached ten minutes) and Perch's default.",
+    tag: 'Chat',
+    responses: { 200: { description: 'Models', schema: response.modelList }, ...errors(401, 502, 503) },
+  },
+  {
+    method: 'post',
+    path: '/v1/messages',
+    summary:
+      'Anthropic Messages API, relayed unchanged (JSON or SSE) with the real key. Point Anthropic SDKs and Claude Code here.',
+    tag: 'Anthropic-compatible',
+    body: passthrough,
+    responses: {
+      200: { description: "Anthropic's answer, unchanged", events: "Anthropic's stream events, as they arrive." },
+      ...errors(401, 413, 502, 503, 504),
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/messages/count_tokens',
+    summary: 'Anthropic token counting, relayed unchanged.',
+    tag: 'Anthropic-compatible',
+    body: passthrough,
+    responses: { 200: { description: "Anthropic's answer, unchanged" }, ...errors(401, 502, 503) },
+  },
+  {
+    method: 'get',
+    path: '/v1/models',
+    summary: 'The model list in a shape both the Anthropic and the OpenAI SDKs read.',
+    tag: 'Anthropic-compatible',
+    responses: { 200: { description: 'Models', schema: response.compatModelList }, ...errors(401, 502, 503) },
+  },
+  {
+    method: 'get',
+    path: '/v1/models/:id',
+    summary: 'One model, in the same shape.',
+    tag: 'Anthropic-compatible',
+    responses: { 200: { description: 'The model', schema: response.compatModel }, ...errors(401, 404) },
+  },
+  {
+    method: 'post',
+    path: '/v1/chat/completions',
+    summary: 'OpenAI Chat Completions, translated to Claude: system/developer messages, images, tools, streaming with [DONE].',
+    tag: 'OpenAI-compatible',
+    body: request.chatCompletionRequest,
+    responses: {
+      200: { description: 'A chat.completion', events: '`data: {chat.completion.chunk}` lines, then `data: [DONE]`.' },
+      ...errors(400, 401, 429, 502, 503, 504),
+    },
+  },
+  {
+    method: 'get',
+    path: '/health',
+    summary: "The seed's health path (same as /api/v1/health).",
+    tag: 'Seed paths',
+    public: true,
+    responses: {
+      200: { description: 'Up', schema: response.publicHealth },
+      503: { description: 'Cannot serve', schema: response.publicHealth },
+    },
+  },
+  {
+    method: 'get',
+    path: '/api/status',
+    summary: "The seed's status path.",
+    tag: 'Seed paths',
+    responses: { 200: { description: 'Running', schema: response.legacyStatus }, ...errors(401) },
+  },
+  {
+    method: 'post',
+    path: '/api/chat',
+    summary: 'The seed\'s chat path: {response, status: "success", …}.',
+    tag: 'Seed paths',
+    body: request.legacyChatRequest,
+    responses: { 200: { description: 'The answer', schema: response.legacyChatAnswer }, ...answerErrors },
+  },
+  {
+    method: 'post',
+    path: '/api/file/upload',
+    summary: "The seed's upload path: analyzes the file.",
+    tag: 'Seed paths',
+    upload: request.analyzeFields,
+    responses: { 200: { description: 'The analysis', schema: response.legacyUpload }, ...answerErrors },
+  },
+];
+
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+};
+
+const openApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
+
+function operation(route: RouteDoc): Record<string, unknown> {
+  const parameters: unknown[] = [...route.path.matchAll(/:(\w+)/g)].map((match) => ({
+    name: match[1],
+    in: 'path',
+    required: true,
+    schema: { type: 'string' },
+  }));
+  if (route.query) {
+    const query = jsonSchema(route.query, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+    for (const [name, schema] of Object.entries(query.properties ?? {})) {
+      parameters.push({ name, in: 'query', required: query.required?.includes(name) ?? false, schema });
+    }
+  }
+  let requestBody: Record<string, unknown> | undefined;
+  if (route.body) requestBody = { required: false, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } };
+  if (route.upload) {
+    const fields = jsonSchema(route.upload, 'input') as { properties?: Record<string, unknown> };
+    requestBody = {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            required: ['file'],
+            properties: { file: { type: 'string', contentMediaType: 'application/octet-stream' }, ...fields.properties },
+          },
+        },
+      },
+    };
+  }
+  const responses = Object.fromEntries(
+    Object.entries(route.responses).map(([status, doc]) => {
+      const content: Record<string, unknown> = {};
+      if (doc.schema) content['application/json'] = { schema: jsonSchema(doc.schema, 'output') };
+      if (doc.events) content['text/event-stream'] = { schema: { type: 'string', description: doc.events } };
+      return [status, { description: doc.description, ...(Object.keys(content).length ? { content } : {}) }];
+    }),
+  );
+  return {
+    summary: route.summary,
+    tags: [route.tag],
+    operationId: `${route.method}${openApiPath(route.path).replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    ...(route.public ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(requestBody ? { requestBody } : {}),
+    responses,
+  };
+}
+
+/** The OpenAPI 3.1 document of the whole API, generated from the zod schemas that validate it. */
+export function openApiDocument(version: string, serverUrl: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const entry = (paths[openApiPath(route.path)] ??= {});
+    entry[route.method] = operation(route);
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Perch local API',
+      version,
+      description:
+        'Claude, always at hand. Authenticate with `Authorization: Bearer <token>` or `x-api-key: <token>` (print it with `npx perch token`).',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearerToken: [] }, { apiKeyHeader: [] }],
+    components: {
+      securitySchemes: {
+        bearerToken: { type: 'http', scheme: 'bearer', description: "Perch's local API token" },
+        apiKeyHeader: { type: 'apiKey', in: 'header', name: 'x-api-key', description: "Perch's local API token" },
+      },
+    },
+    paths,
+  };
+}

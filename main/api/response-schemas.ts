@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * The shapes the API answers with. They document the API (the OpenAPI document is built from
+ * them) and the tests parse real answers with them, so the document cannot drift from reality.
+ */
+
+export const errorResponse = z
+  .object({ error: z.object({ type: z.string(), message: z.string() }) })
+  .meta({ description: 'Every error: a stable type and a message that says what to do.' });
+
+export const usage = z.object({
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_creation_input_tokens: z.number().int().nullish(),
+  cache_read_input_tokens: z.number().int().nullish(),
+});
+
+const answerFields = {
+  session_id: z.string(),
+  message_id: z.string(),
+  model: z.string(),
+  stop_reason: z.string().nullable(),
+  usage,
+  tokens_used: z.number().int().meta({ description: 'input_tokens + output_tokens' }),
+  cost_usd: z.number().nullable().meta({ description: 'Estimated from list prices; null for an unknown model.' }),
+};
+
+export const chatAnswer = z.object({ response: z.string(), ...answerFields });
+export const legacyChatAnswer = chatAnswer.extend({ status: z.literal('success') });
+
+const fileInfo = z.object({ name: z.string(), size: z.number().int(), media_type: z.string() });
+export const fileAnalysis = z.object({ analysis: z.string(), file: fileInfo, ...answerFields });
+export const legacyUpload = z.object({
+  status: z.literal('success'),
+  filename: z.string(),
+  size: z.number().int(),
+  analysis: z.string(),
+  ...answerFields,
+});
+export const codeReview = z.object({ review: z.string(), language: z.string(), ...answerFields });
+
+export const session = z.object({
+  id: z.string(),
+  title: z.string(),
+  system: z.string().nullable(),
+  model: z.string().nullable(),
+  message_count: z.number().int(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const message = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  context: z.string().nullable(),
+  attachments: z.array(z.object({ id: z.string(), name: z.string(), media_type: z.string(), size: z.number().int() })),
+  status: z.enum(['streaming', 'complete', 'partial', 'error']),
+  model: z.string().nullable(),
+  stop_reason: z.string().nullable(),
+  usage: usage.nullable(),
+  cost_usd: z.number().nullable(),
+  error: z.object({ type: z.string(), message: z.string() }).nullable(),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const sessionList = z.object({ sessions: z.array(session), has_more: z.boolean() });
+export const sessionWithMessages = session.extend({ messages: z.array(message) });
+export const searchResults = z.object({
+  results: z.array(
+    z.object({
+      session_id: z.string(),
+      session_title: z.string(),
+      message_id: z.string(),
+      role: z.enum(['user', 'assistant']),
+      snippet: z.string().meta({ description: 'Matched words are wrapped in **double asterisks**.' }),
+      created_at: z.iso.datetime(),
+    }),
+  ),
+});
+
+export const publicHealth = z.object({
+  status: z.enum(['ok', 'degraded', 'error']),
+  version: z.string(),
+  checks: z.object({
+    database: z.enum(['ok', 'error']),
+    disk: z.enum(['ok', 'low', 'full', 'unknown']),
+    upstream: z.enum(['unknown', 'ok', 'degraded', 'unreachable']),
+  }),
+});
+
+export const serviceStatus = z.object({
+  status: z.enum(['ok', 'degraded', 'error']),
+  version: z.string(),
+  pid: z.number().int(),
+  started_at: z.iso.datetime(),
+  uptime_seconds: z.number().int(),
+  listening: z.object({ host: z.string(), port: z.number().int(), url: z.string() }),
+  model: z.string(),
+  max_tokens: z.number().int(),
+  api_key: z.object({ configured: z.boolean(), source: z.enum(['environment', 'stored']).nullable() }),
+  upstream: z.object({
+    url: z.string(),
+    state: z.enum(['unknown', 'ok', 'degraded', 'unreachable']),
+    checked_at: z.string().nullable(),
+    message: z.string().nullable(),
+  }),
+  checks: z.record(z.string(), z.unknown()),
+  history: z.object({ sessions: z.number().int(), messages: z.number().int() }),
+  active_answers: z.number().int(),
+  data_dir: z.string(),
+});
+
+export const legacyStatus = z.object({
+  status: z.literal('running'),
+  version: z.string(),
+  model: z.string(),
+  port: z.number().int(),
+  api_key_configured: z.boolean(),
+  health: z.enum(['ok', 'degraded', 'error']),
+});
+
+export const modelInfo = z.object({ id: z.string(), display_name: z.string(), created_at: z.string() });
+export const modelList = z.object({ models: z.array(modelInfo), default_model: z.string() });
+
+export const compatModel = z.object({
+  type: z.literal('model'),
+  id: z.string(),
+  display_name: z.string(),
+  created_at: z.string(),
+  object: z.literal('model'),
+  created: z.number().int(),
+  owned_by: z.string(),
+});
+export const compatModelList = z.object({
+  object: z.literal('list'),
+  data: z.array(compatModel),
+  has_more: z.boolean(),
+  first_id: z.string().nullable(),
+  last_id: z.string().nullable(),
+});
