@@ -236,8 +236,9 @@ export const ROUTES: RouteDoc[] = [
 ];
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest;
+  // OpenAPI 3.1 schemas are JSON Schema 2020-12 already; the $schema marker is noise inside it.
+  const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(generated).filter(([key]) => key !== '$schema'));
 };
 
 const openApiPath = (path: string): string => path.replace(/:(\w+)/g, '{$1}');
