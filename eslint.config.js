@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/', 'dist/', 'coverage/', 'node_modules/', 'bench/results/'] },
+  { ignores: ['out/', 'dist/', 'coverage/', 'node_modules/', 'bench/results/', 'integrations/*/out/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -18,10 +18,21 @@ export default tseslint.config(
         { ignoreArrowShorthand: true, ignoreVoidReturningFunctions: true },
       ],
       '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      // Type-only imports stay type-only (the VS Code extension's CommonJS build rules out verbatimModuleSyntax).
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
     },
   },
   {
-    files: ['main/**/*.ts', 'preload/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '*.config.ts', 'bin/**/*.js', 'eslint.config.js'],
+    files: [
+      'main/**/*.ts',
+      'preload/**/*.ts',
+      'test/**/*.ts',
+      'bench/**/*.ts',
+      'integrations/**/*.ts',
+      '*.config.ts',
+      'bin/**/*.js',
+      'eslint.config.js',
+    ],
     languageOptions: { globals: globals.node },
   },
   {

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireBuild } from '../cli/run-perch.js';
+import { jsonObjectsIn } from '../helpers/json-values.js';
 import { startTestPerch, type TestPerch } from '../helpers/perch.js';
 
 const repositoryRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -46,7 +47,9 @@ describe('README API examples', () => {
     const outputs = result.stdout.split(/@@example \d+\n/).slice(1);
     expect(outputs).toHaveLength(examples.length);
     outputs.forEach((output, index) => {
-      expect(output, `example ${index}:\n${examples[index]}`).not.toMatch(/"error":\s*\{/);
+      // No answer in the output is an error (Perch's errors are objects with a top-level "error").
+      const errors = jsonObjectsIn(output).filter((value) => 'error' in value);
+      expect(errors, `example ${index}:\n${examples[index]}`).toEqual([]);
     });
     // The examples really reached Claude (the fake upstream): chat, stream, two turns, file, review.
     expect(perch.upstream.messageRequests.length).toBeGreaterThanOrEqual(6);
