@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import Anthropic from '@anthropic-ai/sdk';
 import { ConversationStore } from '../main/core/storage/conversation-store.js';
 import { openDatabase } from '../main/core/storage/database.js';
-import { startFakeAnthropic } from '../test/fixtures/fake-anthropic.js';
+import { measureRelay } from './relay.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const full = process.argv.includes('--full');
@@ -70,8 +70,22 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
+/** Starts the fake upstream in its own process and returns its URL. */
+async function startUpstream(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/upstream-process.ts'), API_KEY], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  while (!output.includes('\n')) {
+    if (child.exitCode !== null) throw new Error('the fake upstream did not start');
+    await sleep(10);
+  }
+  return { url: output.trim(), stop: () => stop(child) };
+}
+
 async function main(): Promise<void> {
-  const upstream = await startFakeAnthropic({ apiKey: API_KEY });
+  const upstream = await startUpstream();
   const results: Record<string, unknown> = {
     machine: {
       cpus: os.cpus().length,
@@ -163,6 +177,10 @@ async function main(): Promise<void> {
     while (!(await reader?.read())?.done);
   }
   results.streamFirstByteMs = { p50: round(percentile(firstByte, 50)), p99: round(percentile(firstByte, 99)) };
+  results.relay = await measureRelay(
+    { direct: { url: upstream.url, key: API_KEY }, perch: { url, token } },
+    { rounds: full ? 5000 : 1000, seconds: full ? 10 : 3 },
+  );
   results.rssAfterChatsMb = round(procStatus(pid).rssMb, 1);
   await stop(child);
 

@@ -77,8 +77,11 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   let bound = { host, port: requestedPort, url: `http://${formatHost(host)}:${requestedPort}` };
 
   const perchApp = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
-  const { app, close: closeApp } = perchApp;
-  const server = http.createServer({ requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, app);
+  const { close: closeApp } = perchApp;
+  const server = http.createServer(
+    { requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
+    perchApp.handle,
+  );
 
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,6 @@
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
-import type { Request, Response } from 'express';
 import { PerchError, noApiKey } from '../core/errors.js';
 import type { TokenUsage } from '../core/claude/pricing.js';
 import { MB } from './errors.js';
@@ -14,7 +13,7 @@ export interface RelayOptions {
   maxBodyMb: () => number;
   recordUsage: (model: string, usage: TokenUsage) => void;
   /** Sends a Perch error in the Anthropic shape (before any response bytes went out). */
-  sendError: (res: Response, error: PerchError) => void;
+  sendError: (res: ServerResponse, error: PerchError) => void;
 }
 
 // Hop-by-hop headers belong to one connection, never to the message being relayed.
@@ -120,14 +119,19 @@ export class AnthropicRelay {
 
   constructor(private readonly options: RelayOptions) {}
 
-  forward(req: Request, res: Response, upstreamPath: string, options: { recordUsage: boolean }): void {
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    query: string,
+    options: { recordUsage: boolean },
+  ): void {
     const apiKey = this.options.apiKey();
     if (!apiKey) {
       this.options.sendError(res, noApiKey());
       return;
     }
     const base = new URL(this.options.upstreamUrl());
-    const query = req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?')) : '';
     const target = new URL(`${base.pathname.replace(/\/$/, '')}${upstreamPath}${query}`, base);
     const timeoutMs = this.options.timeoutSeconds() * 1000;
     const limit = this.options.maxBodyMb() * MB;

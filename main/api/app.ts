@@ -1,25 +1,28 @@
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { PerchError } from '../core/errors.js';
 import type { PerchCore } from '../core/perch-core.js';
 import { AnthropicRelay } from './anthropic-relay.js';
-import { errorHandler, MB, sendError } from './errors.js';
+import { errorHandler, MB, writeError } from './errors.js';
 import {
-  authGuard,
-  contentTypeGuard,
-  declaredSizeGuard,
-  hostGuard,
-  originGuard,
+  applyCors,
+  checkContentType,
+  checkDeclaredSize,
+  checkHost,
+  checkOrigin,
+  checkToken,
+  guard,
   uploadRequestLimitBytes,
   type GuardContext,
 } from './guards.js';
+import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
-import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { modelRoutes } from './routes/models.js';
 import { openAiRoutes } from './routes/openai.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -31,6 +34,15 @@ export interface AppOptions {
   listening: () => { host: string; port: number; url: string };
   /** The built web UI, served at `/` when present. */
   staticDir?: string | undefined;
+}
+
+export interface PerchApp {
+  /** The Node request listener: the relay's fast path, and express for everything else. */
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
+  app: Express;
+  /** Every method and path the routers serve (for the OpenAPI coverage check). */
+  routes: () => Array<{ method: string; path: string }>;
+  close: () => void;
 }
 
 /** The web UI may load only its own scripts and talk only to this service. */
@@ -46,48 +58,23 @@ const UI_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const securityHeaders: RequestHandler = (_req, res, next) => {
+/** Headers every answer carries, and one log line per request once it ends. */
+function startRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string): void {
+  const started = process.hrtime.bigint();
+  const requestId = randomUUID();
+  res.setHeader('X-Request-Id', requestId);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
   res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  next();
-};
-
-function requestLog(logger: Logger): RequestHandler {
-  return (req, res, next) => {
-    const started = process.hrtime.bigint();
-    const requestId = randomUUID();
-    res.setHeader('X-Request-Id', requestId);
-    res.once('close', () => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-      const status = res.writableFinished ? res.statusCode : 499;
-      const line = `${req.method} ${req.path} ${status} ${durationMs.toFixed(1)} ms`;
-      const record = {
-        req_id: requestId,
-        method: req.method,
-        path: req.path,
-        status,
-        duration_ms: Math.round(durationMs * 10) / 10,
-      };
-      if (status >= 500) logger.error(record, line);
-      else logger.info(record, line);
-    });
-    next();
-  };
-}
-
-const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.startsWith('/v1/');
-
-/**
- * The local HTTP API. Every request passes the guards in this order — Host, Origin, declared
- * size, then (for API paths) the token and the content type — before any route sees it.
- */
-export interface PerchApp {
-  app: Express;
-  /** Every method and path the routers serve (for the OpenAPI coverage check). */
-  routes: () => Array<{ method: string; path: string }>;
-  close: () => void;
+  res.once('close', () => {
+    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+    const status = res.writableFinished ? res.statusCode : 499;
+    const record = { req_id: requestId, method: req.method, path, status, duration_ms: Math.round(durationMs * 10) / 10 };
+    const line = `${req.method ?? ''} ${path} ${status} ${durationMs.toFixed(1)} ms`;
+    if (status >= 500) logger.error(record, line);
+    else logger.info(record, line);
+  });
 }
 
 interface RouterLayer {
@@ -106,6 +93,18 @@ function listRoutes(routers: express.Router[]): Array<{ method: string; path: st
   );
 }
 
+const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.startsWith('/v1/');
+
+const pathOf = (url: string | undefined): string => {
+  const raw = url ?? '/';
+  const query = raw.indexOf('?');
+  return query === -1 ? raw : raw.slice(0, query);
+};
+
+/**
+ * The local HTTP API. Every request passes the guards in this order — Host, Origin, declared
+ * size, then (for API paths) the token and the content type — before any route sees it.
+ */
 export function createApp(options: AppOptions): PerchApp {
   const { core, logger } = options;
   const settings = () => core.currentSettings();
@@ -118,13 +117,19 @@ export function createApp(options: AppOptions): PerchApp {
   };
   const routeContext: RouteContext = { core, secrets, listening: options.listening };
   const isUpload = (path: string): boolean => UPLOAD_PATHS.has(path);
+  const bodyLimit = (path: string): number =>
+    isUpload(path) ? uploadRequestLimitBytes(settings().api.maxUploadMb) : settings().api.maxBodyMb * MB;
+  const describeLimit = (path: string) => (): string =>
+    isUpload(path)
+      ? `The upload is larger than the ${settings().api.maxUploadMb} MB limit (setting api.maxUploadMb).`
+      : `The request body is larger than the ${settings().api.maxBodyMb} MB limit (setting api.maxBodyMb).`;
   const relay = new AnthropicRelay({
     apiKey: () => core.apiKeys.get(),
     upstreamUrl: () => settings().claude.upstreamUrl,
     timeoutSeconds: () => settings().claude.timeoutSeconds,
     maxBodyMb: () => settings().api.maxBodyMb,
     recordUsage: (model, usage) => core.usage.record({ source: 'anthropic', model, usage }),
-    sendError: (res, error) => sendError(res, error, secrets()),
+    sendError: (res, error) => writeError(res, error, secrets(), true),
   });
 
   const app = express();
@@ -132,19 +137,21 @@ export function createApp(options: AppOptions): PerchApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use(requestLog(logger));
-  app.use(securityHeaders);
-  app.use(hostGuard(guardContext));
-  app.use(originGuard(guardContext));
-  app.use(
-    declaredSizeGuard(
-      (req) => (isUpload(req.path) ? uploadRequestLimitBytes(settings().api.maxUploadMb) : settings().api.maxBodyMb * MB),
-      (req) =>
-        isUpload(req.path)
-          ? `The upload is larger than the ${settings().api.maxUploadMb} MB limit (setting api.maxUploadMb).`
-          : `The request body is larger than the ${settings().api.maxBodyMb} MB limit (setting api.maxBodyMb).`,
-    ),
-  );
+  app.use((req, res, next) => {
+    startRequest(logger, req, res, req.path);
+    next();
+  });
+  app.use(guard((req) => checkHost(guardContext, req, req.path)));
+  app.use((req, res, next) => {
+    const origin = checkOrigin(guardContext, req, req.path);
+    if (origin instanceof PerchError) {
+      next(origin);
+      return;
+    }
+    applyCors(res, origin.allowOrigin, req.method === 'OPTIONS');
+    if (req.method !== 'OPTIONS') next();
+  });
+  app.use(guard((req) => checkDeclaredSize(req, bodyLimit(req.path), describeLimit(req.path))));
 
   const health = healthRoutes(routeContext);
   const routers = [
@@ -160,12 +167,13 @@ export function createApp(options: AppOptions): PerchApp {
   app.use(health.publicRouter);
 
   const api = express.Router();
-  api.use((req, res, next) => {
+  const noStore: RequestHandler = (_req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     next();
-  });
-  api.use(authGuard(core.tokens));
-  api.use(contentTypeGuard((req) => isUpload(req.path)));
+  };
+  api.use(noStore);
+  api.use(guard((req) => checkToken(core.tokens, req)));
+  api.use(guard((req) => checkContentType(req, isUpload(req.path))));
   const jsonParsers = new Map<number, RequestHandler>();
   api.use((req, res, next) => {
     // The relay streams bodies upstream untouched, so nothing may read them first.
@@ -202,5 +210,36 @@ export function createApp(options: AppOptions): PerchApp {
     next(new PerchError('not_found_error', 404, `No such endpoint: ${req.method} ${req.path}. The README lists the API.`));
   });
   app.use(errorHandler(logger, () => settings().api, secrets));
-  return { app, routes: () => listRoutes(routers), close: () => relay.close() };
+
+  /**
+   * The Messages relay is the hot path between editors and Claude: it takes the same guards
+   * without express's routing, and streams straight through.
+   */
+  const relayFastPath = (req: IncomingMessage, res: ServerResponse, path: string): void => {
+    startRequest(logger, req, res, path);
+    res.setHeader('Cache-Control', 'no-store');
+    const origin = checkOrigin(guardContext, req, path);
+    const refusal =
+      checkHost(guardContext, req, path) ??
+      (origin instanceof PerchError ? origin : undefined) ??
+      checkDeclaredSize(req, bodyLimit(path), describeLimit(path)) ??
+      checkToken(core.tokens, req) ??
+      checkContentType(req, false);
+    if (refusal) {
+      writeError(res, refusal, secrets(), true);
+      req.resume();
+      return;
+    }
+    if (!(origin instanceof PerchError)) applyCors(res, origin.allowOrigin, false);
+    const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
+    relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages' });
+  };
+
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const path = pathOf(req.url);
+    if (req.method === 'POST' && RELAY_PATHS.has(path)) relayFastPath(req, res, path);
+    else app(req, res);
+  };
+
+  return { handle, app, routes: () => listRoutes(routers), close: () => relay.close() };
 }

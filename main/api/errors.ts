@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { Logger } from 'pino';
@@ -29,20 +30,35 @@ export function compatErrorBody(error: PerchError, secrets: ReadonlyArray<string
 
 export const isCompatPath = (path: string): boolean => path.startsWith('/v1/');
 
-export function sendError(
-  res: Response,
+/** Writes an error answer on any Node response (the relay's fast path has no express). */
+export function writeError(
+  res: ServerResponse,
   error: PerchError,
   secrets: ReadonlyArray<string | undefined>,
+  compat: boolean,
   extra: Record<string, unknown> = {},
 ): void {
   if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="perch"');
   // SDK clients retry 5xx answers; a missing key will not fix itself.
   if (error.type === 'no_api_key') res.setHeader('x-should-retry', 'false');
-  const body: ErrorBody = isCompatPath(res.req.path)
-    ? (compatErrorBody(error, secrets) as ErrorBody)
+  const body = compat
+    ? compatErrorBody(error, secrets)
     : { error: { type: error.type, message: redact(error.message, secrets) }, ...extra };
-  res.status(error.status).json(body);
+  const text = JSON.stringify(body);
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+export function sendError(
+  res: Response,
+  error: PerchError,
+  secrets: ReadonlyArray<string | undefined>,
+  extra: Record<string, unknown> = {},
+): void {
+  writeError(res, error, secrets, isCompatPath(res.req.path), extra);
 }
 
 interface HttpParserError extends Error {

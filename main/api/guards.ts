@@ -1,8 +1,15 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import { PerchError } from '../core/errors.js';
 import type { TokenStore } from '../core/secrets.js';
 import { MB } from './errors.js';
+
+/**
+ * The checks every request passes before a route sees it. Each is a plain function of the
+ * request that returns the refusal (or nothing), so the express app and the relay's fast path
+ * apply exactly the same rules.
+ */
 
 /** The origin of the desktop app's own pages (its custom protocol). */
 export const DESKTOP_APP_ORIGIN = 'perch://app';
@@ -48,88 +55,45 @@ export function allowedOriginSet(context: GuardContext): Set<string> {
 
 /**
  * Host check against DNS rebinding: a page on evil.example that resolves its name to
- * 127.0.0.1 still sends `Host: evil.example`, which is refused here.
+ * 127.0.0.1 still sends `Host: evil.example`, which is refused.
  */
-export function hostGuard(context: GuardContext): RequestHandler {
-  return (req, _res, next) => {
-    if (isWebhookPath(req.path)) {
-      next();
-      return;
-    }
-    const header = req.headers.host;
-    if (!header) {
-      next(new PerchError('forbidden_host', 403, 'The request has no Host header.'));
-      return;
-    }
-    const name = hostNameOf(header);
-    if (allowedHostNames(context).has(name)) {
-      next();
-      return;
-    }
-    next(
-      new PerchError(
-        'forbidden_host',
-        403,
-        `Host '${name}' is not allowed. Use http://127.0.0.1:${context.port()}, or add the name with \`npx perch config set api.allowedHosts ${name}\`.`,
-      ),
-    );
-  };
+export function checkHost(context: GuardContext, req: IncomingMessage, path: string): PerchError | undefined {
+  if (isWebhookPath(path)) return undefined;
+  const header = req.headers.host;
+  if (!header) return new PerchError('forbidden_host', 403, 'The request has no Host header.');
+  const name = hostNameOf(header);
+  if (allowedHostNames(context).has(name)) return undefined;
+  return new PerchError(
+    'forbidden_host',
+    403,
+    `Host '${name}' is not allowed. Use http://127.0.0.1:${context.port()}, or add the name with \`npx perch config set api.allowedHosts ${name}\`.`,
+  );
 }
 
-const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
-const ALLOWED_HEADERS = 'Authorization, X-Api-Key, Content-Type, Accept, Anthropic-Version, Anthropic-Beta';
-
-/**
- * Refuses any request whose Origin is not allowed (403), and answers CORS for allowed
- * origins by echoing that origin — never a wildcard.
- */
-export function originGuard(context: GuardContext): RequestHandler {
-  return (req, res, next) => {
-    const origin = req.headers.origin;
-    if (origin === undefined || isWebhookPath(req.path)) {
-      if (req.method === 'OPTIONS') return void res.status(204).end();
-      next();
-      return;
-    }
-    if (!allowedOriginSet(context).has(origin)) {
-      next(
-        new PerchError(
-          'forbidden_origin',
-          403,
-          `Requests from origin '${origin}' are not allowed. Add it with \`npx perch config set api.allowedOrigins ${origin}\` if you trust it.`,
-        ),
-      );
-      return;
-    }
-    // Tokens only across origins: no Allow-Credentials, so the UI's cookie stays same-origin.
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    res.append('Vary', 'Origin');
-    if (req.method === 'OPTIONS') {
-      res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
-      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
-      res.setHeader('Access-Control-Max-Age', '600');
-      return void res.status(204).end();
-    }
-    next();
-  };
+/** A foreign Origin is refused; an allowed one is answered by echoing it (never a wildcard). */
+export function checkOrigin(context: GuardContext, req: IncomingMessage, path: string): PerchError | { allowOrigin?: string } {
+  const origin = req.headers.origin;
+  if (origin === undefined || isWebhookPath(path)) return {};
+  if (!allowedOriginSet(context).has(origin)) {
+    return new PerchError(
+      'forbidden_origin',
+      403,
+      `Requests from origin '${origin}' are not allowed. Add it with \`npx perch config set api.allowedOrigins ${origin}\` if you trust it.`,
+    );
+  }
+  return { allowOrigin: origin };
 }
 
 /**
  * A declared body over the limit is refused from its headers alone, before authentication or
- * parsing read a byte of it. (Bodies without a length are cut off by the parsers.)
+ * parsing read a byte of it. (Bodies without a length are cut off while they are read.)
  */
-export function declaredSizeGuard(limitBytes: (req: Request) => number, describe: (req: Request) => string): RequestHandler {
-  return (req, _res, next) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (Number.isFinite(declared) && declared > limitBytes(req)) {
-      next(new PerchError('request_too_large', 413, describe(req)));
-      return;
-    }
-    next();
-  };
+export function checkDeclaredSize(req: IncomingMessage, limitBytes: number, describe: () => string): PerchError | undefined {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  return Number.isFinite(declared) && declared > limitBytes ? new PerchError('request_too_large', 413, describe()) : undefined;
 }
 
-function presentedToken(req: Request): string | undefined {
+function presentedToken(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
@@ -140,51 +104,67 @@ function presentedToken(req: Request): string | undefined {
 }
 
 /** Token check: `Authorization: Bearer <token>` or `x-api-key: <token>`, compared in constant time. */
-export function authGuard(tokens: TokenStore): RequestHandler {
-  return (req, _res, next) => {
-    const token = presentedToken(req);
-    if (!token) {
-      next(
-        new PerchError(
-          'authentication_error',
-          401,
-          'Missing API token. Send it as `Authorization: Bearer <token>` or `x-api-key: <token>`; print it with `npx perch token`.',
-        ),
-      );
-      return;
-    }
-    if (!tokens.verify(token)) {
-      next(new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.'));
-      return;
-    }
-    next();
-  };
+export function checkToken(tokens: TokenStore, req: IncomingMessage): PerchError | undefined {
+  const token = presentedToken(req);
+  if (!token) {
+    return new PerchError(
+      'authentication_error',
+      401,
+      'Missing API token. Send it as `Authorization: Bearer <token>` or `x-api-key: <token>`; print it with `npx perch token`.',
+    );
+  }
+  if (!tokens.verify(token)) {
+    return new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.');
+  }
+  return undefined;
 }
 
-const hasBody = (req: Request): boolean =>
+const hasBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
+const mediaType = (req: IncomingMessage): string => (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
 /**
  * Authenticated routes take JSON (or multipart where a file is uploaded) and nothing else,
  * so a cross-site "simple" request (text/plain, a form post) never reaches a handler.
  */
-export function contentTypeGuard(isUploadRoute: (req: Request) => boolean): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction) => {
-    if (!['POST', 'PUT', 'PATCH'].includes(req.method) || !hasBody(req)) {
-      next();
-      return;
-    }
-    const upload = isUploadRoute(req);
-    if (req.is(upload ? 'multipart/form-data' : 'application/json')) {
-      next();
-      return;
-    }
-    const hint = upload
-      ? "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path)."
-      : `Send the body as JSON with \`Content-Type: application/json\` (got '${req.headers['content-type'] ?? 'none'}').`;
-    next(new PerchError('unsupported_media_type', 415, hint));
-  };
+export function checkContentType(req: IncomingMessage, upload: boolean): PerchError | undefined {
+  if (!['POST', 'PUT', 'PATCH'].includes(req.method ?? '') || !hasBody(req)) return undefined;
+  const type = mediaType(req);
+  if (upload ? type === 'multipart/form-data' : type === 'application/json' || type.endsWith('+json')) return undefined;
+  const hint = upload
+    ? "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path)."
+    : `Send the body as JSON with \`Content-Type: application/json\` (got '${req.headers['content-type'] ?? 'none'}').`;
+  return new PerchError('unsupported_media_type', 415, hint);
 }
 
 /** Upload allowance: the file limit plus room for the multipart framing and small fields. */
 export const uploadRequestLimitBytes = (maxUploadMb: number): number => maxUploadMb * MB + 256 * 1024;
+
+const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
+const ALLOWED_HEADERS = 'Authorization, X-Api-Key, Content-Type, Accept, Anthropic-Version, Anthropic-Beta';
+
+/** Answers CORS for an allowed origin; a preflight is answered here and goes no further. */
+export function applyCors(res: ServerResponse, allowOrigin: string | undefined, preflight: boolean): void {
+  if (allowOrigin) {
+    // Tokens only across origins: no Allow-Credentials, so the UI's cookie stays same-origin.
+    res.setHeader('Access-Control-Allow-Origin', allowOrigin);
+    res.appendHeader('Vary', 'Origin');
+  }
+  if (preflight) {
+    if (allowOrigin) {
+      res.setHeader('Access-Control-Allow-Methods', ALLOWED_METHODS);
+      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+    }
+    res.statusCode = 204;
+    res.end();
+  }
+}
+
+/** Turns a check into express middleware: a refusal goes to the error handler. */
+export const guard =
+  (check: (req: Parameters<RequestHandler>[0]) => PerchError | undefined): RequestHandler =>
+  (req, _res, next) => {
+    next(check(req));
+  };

@@ -135,6 +135,8 @@ export class PerchCore {
 
   close(): void {
     this.changes.close();
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.usage.flush();
+    this.db.close();
   }
 }

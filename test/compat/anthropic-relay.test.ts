@@ -16,8 +16,7 @@ const sdkWithAuthToken = (): Anthropic => new Anthropic({ baseURL: perch.url, au
 /** …or as ANTHROPIC_API_KEY would (sent as x-api-key). */
 const sdkWithApiKey = (): Anthropic => new Anthropic({ baseURL: perch.url, apiKey: perch.token, maxRetries: 0 });
 
-const usageRows = (): Array<{ source: string; model: string; input_tokens: number; output_tokens: number }> =>
-  perch.service.core.db.prepare('SELECT source, model, input_tokens, output_tokens FROM usage ORDER BY id').all() as never;
+const usageRows = () => perch.service.core.usage.recent(1000).reverse();
 
 describe('POST /v1/messages through the Anthropic SDK', () => {
   it('answers with ANTHROPIC_AUTH_TOKEN-style auth (Authorization: Bearer <perch token>)', async () => {

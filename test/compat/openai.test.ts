@@ -182,10 +182,8 @@ describe('POST /v1/chat/completions with the openai SDK', () => {
 
   it('records usage under the openai source', async () => {
     await openai.chat.completions.create({ model: 'claude-haiku-5-5', messages: [{ role: 'user', content: 'x' }] });
-    const row = perch.service.core.db.prepare("SELECT model FROM usage WHERE source = 'openai' ORDER BY id DESC").get() as {
-      model: string;
-    };
-    expect(row.model).toBe('claude-haiku-5-5');
+    const row = perch.service.core.usage.recent(10).find((candidate) => candidate.source === 'openai');
+    expect(row?.model).toBe('claude-haiku-5-5');
   });
 });
 

@@ -20,6 +20,8 @@ function listedModel(model: ModelInfo): Record<string, unknown> {
   };
 }
 
+const queryOf = (url: string): string => (url.includes('?') ? url.slice(url.indexOf('?')) : '');
+
 /** Paths whose bodies go upstream as they are (never parsed by Perch). */
 export const RELAY_PATHS = new Set(['/v1/messages', '/v1/messages/count_tokens']);
 
@@ -28,11 +30,11 @@ export function anthropicRoutes(context: RouteContext, relay: AnthropicRelay): R
   const router = Router();
   router
     .route('/v1/messages')
-    .post((req, res) => relay.forward(req, res, '/v1/messages', { recordUsage: true }))
+    .post((req, res) => relay.forward(req, res, '/v1/messages', queryOf(req.originalUrl), { recordUsage: true }))
     .all(methodNotAllowed('POST'));
   router
     .route('/v1/messages/count_tokens')
-    .post((req, res) => relay.forward(req, res, '/v1/messages/count_tokens', { recordUsage: false }))
+    .post((req, res) => relay.forward(req, res, '/v1/messages/count_tokens', queryOf(req.originalUrl), { recordUsage: false }))
     .all(methodNotAllowed('POST'));
 
   router
