@@ -47,6 +47,11 @@ const ERROR_MEANINGS: Record<number, string> = {
   504: 'Claude went silent for longer than claude.timeoutSeconds',
 };
 
+const HEALTH_RESPONSES: Record<number, ResponseDoc> = {
+  200: { description: 'Up (ok or degraded)', schema: response.publicHealth },
+  503: { description: 'Cannot serve', schema: response.publicHealth },
+};
+
 const answerErrors = errors(400, 401, 404, 413, 415, 429, 502, 503, 504);
 const passthrough = z.looseObject({}).meta({ description: 'Passed to Anthropic unchanged; see the Messages API reference.' });
 
@@ -58,10 +63,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Is Perch able to serve? (no token; nothing secret). 503 only when it cannot save answers.',
     tag: 'Service',
     public: true,
-    responses: {
-      200: { description: 'Up (ok or degraded)', schema: response.publicHealth },
-      503: { description: 'Cannot serve', schema: response.publicHealth },
-    },
+    responses: HEALTH_RESPONSES,
   },
   {
     method: 'get',
@@ -205,10 +207,7 @@ export const ROUTES: RouteDoc[] = [
     summary: "The seed's health path (same as /api/v1/health).",
     tag: 'Seed paths',
     public: true,
-    responses: {
-      200: { description: 'Up', schema: response.publicHealth },
-      503: { description: 'Cannot serve', schema: response.publicHealth },
-    },
+    responses: HEALTH_RESPONSES,
   },
   {
     method: 'get',
