@@ -13,12 +13,15 @@ import {
   checkDeclaredSize,
   checkHost,
   checkOrigin,
-  checkToken,
   guard,
+  ownOrigins,
   uploadRequestLimitBytes,
   type GuardContext,
 } from './guards.js';
+import { checkCredentials, isDesktopRequest, type CredentialContext } from './credentials.js';
 import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
+import { authRoutes } from './routes/auth.js';
+import { settingsRoutes } from './routes/settings.js';
 import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
@@ -115,7 +118,12 @@ export function createApp(options: AppOptions): PerchApp {
     allowedHosts: () => settings().api.allowedHosts,
     allowedOrigins: () => settings().api.allowedOrigins,
   };
-  const routeContext: RouteContext = { core, secrets, listening: options.listening };
+  const credentials: CredentialContext = {
+    tokens: core.tokens,
+    sessions: core.browserSessions,
+    ownOrigins: () => ownOrigins(guardContext),
+  };
+  const routeContext: RouteContext = { core, secrets, listening: options.listening, credentials };
   const isUpload = (path: string): boolean => UPLOAD_PATHS.has(path);
   const bodyLimit = (path: string): number =>
     isUpload(path) ? uploadRequestLimitBytes(settings().api.maxUploadMb) : settings().api.maxBodyMb * MB;
@@ -154,9 +162,13 @@ export function createApp(options: AppOptions): PerchApp {
   app.use(guard((req) => checkDeclaredSize(req, bodyLimit(req.path), describeLimit(req.path))));
 
   const health = healthRoutes(routeContext);
+  const auth = authRoutes(routeContext);
   const routers = [
     health.publicRouter,
+    auth.publicRouter,
     health.privateRouter,
+    auth.privateRouter,
+    settingsRoutes(routeContext),
     chatRoutes(routeContext),
     sessionRoutes(routeContext),
     fileRoutes(routeContext),
@@ -165,6 +177,7 @@ export function createApp(options: AppOptions): PerchApp {
     openAiRoutes(routeContext),
   ];
   app.use(health.publicRouter);
+  app.use(auth.publicRouter);
 
   const api = express.Router();
   const noStore: RequestHandler = (_req, res, next) => {
@@ -172,7 +185,16 @@ export function createApp(options: AppOptions): PerchApp {
     next();
   };
   api.use(noStore);
-  api.use(guard((req) => checkToken(core.tokens, req)));
+  api.use((req, res, next) => {
+    const credential = checkCredentials(credentials, req);
+    if (credential instanceof PerchError) {
+      next(credential);
+      return;
+    }
+    res.locals.credential = credential;
+    res.locals.desktop = isDesktopRequest(req, core.desktopSecret);
+    next();
+  });
   api.use(guard((req) => checkContentType(req, isUpload(req.path))));
   const jsonParsers = new Map<number, RequestHandler>();
   api.use((req, res, next) => {
@@ -189,7 +211,7 @@ export function createApp(options: AppOptions): PerchApp {
     }
     parser(req, res, next);
   });
-  for (const router of routers.slice(1)) api.use(router);
+  for (const router of routers.slice(2)) api.use(router);
   app.use((req, res, next) => (isApiPath(req.path) ? api(req, res, next) : next()));
 
   if (options.staticDir && existsSync(options.staticDir)) {
@@ -223,7 +245,10 @@ export function createApp(options: AppOptions): PerchApp {
       checkHost(guardContext, req, path) ??
       (origin instanceof PerchError ? origin : undefined) ??
       checkDeclaredSize(req, bodyLimit(path), describeLimit(path)) ??
-      checkToken(core.tokens, req) ??
+      (() => {
+        const credential = checkCredentials(credentials, req);
+        return credential instanceof PerchError ? credential : undefined;
+      })() ??
       checkContentType(req, false);
     if (refusal) {
       writeError(res, refusal, secrets(), true);

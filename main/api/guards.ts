@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { RequestHandler } from 'express';
 import { PerchError } from '../core/errors.js';
-import type { TokenStore } from '../core/secrets.js';
 import { MB } from './errors.js';
 
 /**
@@ -45,12 +44,19 @@ export function allowedHostNames(context: GuardContext): Set<string> {
   return names;
 }
 
+/** The origins of the service's own pages (the web UI), under every name it answers to. */
+export function ownOrigins(context: GuardContext): Set<string> {
+  const port = context.port();
+  return new Set([...allowedHostNames(context)].map((name) => `http://${name}:${port}`));
+}
+
 /** The service's own origins, plus the desktop app's and any the person added. */
 export function allowedOriginSet(context: GuardContext): Set<string> {
-  const port = context.port();
-  const origins = new Set<string>([DESKTOP_APP_ORIGIN, ...context.allowedOrigins().map((origin) => origin.replace(/\/$/, ''))]);
-  for (const name of allowedHostNames(context)) origins.add(`http://${name}:${port}`);
-  return origins;
+  return new Set([
+    ...ownOrigins(context),
+    DESKTOP_APP_ORIGIN,
+    ...context.allowedOrigins().map((origin) => origin.replace(/\/$/, '')),
+  ]);
 }
 
 /**
@@ -93,32 +99,6 @@ export function checkDeclaredSize(req: IncomingMessage, limitBytes: number, desc
   return Number.isFinite(declared) && declared > limitBytes ? new PerchError('request_too_large', 413, describe()) : undefined;
 }
 
-function presentedToken(req: IncomingMessage): string | undefined {
-  const authorization = req.headers.authorization;
-  if (authorization) {
-    const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());
-    if (match) return match[1]?.trim();
-  }
-  const apiKey = req.headers['x-api-key'];
-  return typeof apiKey === 'string' && apiKey.trim() ? apiKey.trim() : undefined;
-}
-
-/** Token check: `Authorization: Bearer <token>` or `x-api-key: <token>`, compared in constant time. */
-export function checkToken(tokens: TokenStore, req: IncomingMessage): PerchError | undefined {
-  const token = presentedToken(req);
-  if (!token) {
-    return new PerchError(
-      'authentication_error',
-      401,
-      'Missing API token. Send it as `Authorization: Bearer <token>` or `x-api-key: <token>`; print it with `npx perch token`.',
-    );
-  }
-  if (!tokens.verify(token)) {
-    return new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.');
-  }
-  return undefined;
-}
-
 const hasBody = (req: IncomingMessage): boolean =>
   req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
@@ -142,7 +122,7 @@ export function checkContentType(req: IncomingMessage, upload: boolean): PerchEr
 export const uploadRequestLimitBytes = (maxUploadMb: number): number => maxUploadMb * MB + 256 * 1024;
 
 const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
-const ALLOWED_HEADERS = 'Authorization, X-Api-Key, Content-Type, Accept, Anthropic-Version, Anthropic-Beta';
+const ALLOWED_HEADERS = 'Authorization, X-Api-Key, X-Perch-Desktop, Content-Type, Accept, Anthropic-Version, Anthropic-Beta';
 
 /** Answers CORS for an allowed origin; a preflight is answered here and goes no further. */
 export function applyCors(res: ServerResponse, allowOrigin: string | undefined, preflight: boolean): void {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import * as request from './schemas.js';
 import * as response from './response-schemas.js';
 
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 interface ResponseDoc {
   description: string;
@@ -78,6 +78,76 @@ export const ROUTES: RouteDoc[] = [
     summary: 'This document.',
     tag: 'Service',
     responses: { 200: { description: 'OpenAPI 3.1 document' }, ...errors(401) },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/session',
+    summary: 'Sign a browser in: exchanges the token for an HttpOnly, SameSite=Strict session cookie.',
+    tag: 'Sign-in and settings',
+    public: true,
+    body: request.signInRequest,
+    responses: { 204: { description: 'Signed in (Set-Cookie: perch_session)' }, ...errors(400, 401, 415) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/auth/session',
+    summary: 'Whether this request is signed in (by token or cookie); never 401.',
+    tag: 'Sign-in and settings',
+    public: true,
+    responses: { 200: { description: 'Signed in or not', schema: response.signInState } },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/auth/session',
+    summary: 'Sign the browser out (clears the cookie).',
+    tag: 'Sign-in and settings',
+    public: true,
+    responses: { 204: { description: 'Signed out' } },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/auth/token',
+    summary: 'The API token, for a client that is already signed in (Settings shows it for copying).',
+    tag: 'Sign-in and settings',
+    responses: { 200: { description: 'The token', schema: response.tokenResponse }, ...errors(401) },
+  },
+  {
+    method: 'post',
+    path: '/api/v1/auth/token/regenerate',
+    summary: 'Replace the token (desktop app only; the CLI has `npx perch token --regenerate`).',
+    tag: 'Sign-in and settings',
+    responses: { 200: { description: 'The new token', schema: response.tokenResponse }, ...errors(401, 403) },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/settings',
+    summary: 'Settings, what overrides them, and which this client may change. Never the API key.',
+    tag: 'Sign-in and settings',
+    responses: { 200: { description: 'Settings', schema: response.settingsResponse }, ...errors(401) },
+  },
+  {
+    method: 'patch',
+    path: '/api/v1/settings',
+    summary:
+      'Change settings, all or none: {"claude": {"maxTokens": 2048}}. Security and desktop settings only from the desktop app.',
+    tag: 'Sign-in and settings',
+    body: request.settingsPatch,
+    responses: { 200: { description: 'The settings now', schema: response.settingsResponse }, ...errors(400, 401, 403) },
+  },
+  {
+    method: 'put',
+    path: '/api/v1/settings/api-key',
+    summary: 'Set the Anthropic API key (write-only: it can never be read back).',
+    tag: 'Sign-in and settings',
+    body: request.apiKeyRequest,
+    responses: { 200: { description: 'Whether a key is configured now', schema: response.apiKeyState }, ...errors(400, 401) },
+  },
+  {
+    method: 'delete',
+    path: '/api/v1/settings/api-key',
+    summary: 'Remove the stored API key.',
+    tag: 'Sign-in and settings',
+    responses: { 200: { description: 'Whether a key is configured now', schema: response.apiKeyState }, ...errors(401) },
   },
   {
     method: 'post',

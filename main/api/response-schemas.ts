@@ -142,3 +142,38 @@ export const compatModelList = z.object({
   first_id: z.string().nullable(),
   last_id: z.string().nullable(),
 });
+
+export const apiKeyState = z.object({ configured: z.boolean(), source: z.enum(['environment', 'stored']).nullable() });
+
+const settingsShape = z.object({
+  claude: z.object({
+    model: z.string(),
+    maxTokens: z.number().int(),
+    upstreamUrl: z.string(),
+    systemPrompt: z.string(),
+    timeoutSeconds: z.number().int(),
+  }),
+  api: z.object({
+    port: z.number().int(),
+    host: z.string(),
+    allowedHosts: z.array(z.string()),
+    allowedOrigins: z.array(z.string()),
+    maxBodyMb: z.number(),
+    maxUploadMb: z.number(),
+  }),
+  ui: z.object({ theme: z.enum(['system', 'light', 'dark']) }),
+  desktop: z.object({ shortcut: z.string(), startAtLogin: z.boolean(), startHidden: z.boolean() }),
+});
+
+export const settingsResponse = z.object({
+  settings: settingsShape.meta({ description: 'What the settings file says (with defaults).' }),
+  effective: settingsShape.meta({ description: 'What is in force, with environment overrides applied.' }),
+  api_key: apiKeyState,
+  overridden: z.record(z.string(), z.string()).meta({ description: 'Setting → the environment variable overriding it.' }),
+  editable: z.object({ security: z.boolean(), desktop: z.boolean() }),
+  cli: z.record(z.string(), z.string()).meta({ description: 'The CLI command that changes each security setting.' }),
+});
+
+export const tokenResponse = z.object({ token: z.string() });
+
+export const signInState = z.object({ signed_in: z.boolean() });

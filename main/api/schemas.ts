@@ -132,3 +132,14 @@ export const chatCompletionRequest = z.object({
   response_format: z.object({ type: z.literal('text', "only response_format {type: 'text'} is supported") }).nullish(),
   user: z.string().nullish(),
 });
+
+export const signInRequest = z.object({
+  token: z.string().trim().min(1, 'expected the API token (`npx perch token` prints it)'),
+});
+
+export const apiKeyRequest = z.object({
+  api_key: z.string().trim().min(1, 'expected the Anthropic API key').max(512),
+});
+
+/** A partial settings object: only the keys to change, nested as in GET /api/v1/settings. */
+export const settingsPatch = z.record(z.string(), z.record(z.string(), z.unknown()));

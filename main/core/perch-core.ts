@@ -1,5 +1,6 @@
 import { statfsSync } from 'node:fs';
 import path from 'node:path';
+import { BrowserSessions } from './browser-sessions.js';
 import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
 import { ChatService } from './chat/chat-service.js';
 import { PerchEventBus } from './events.js';
@@ -22,6 +23,11 @@ export interface PerchCoreOptions {
   /** Retry tuning for the Claude client (tests shorten the waits). */
   claude?: Pick<ClaudeClientOptions, 'maxRetries' | 'streamRetries' | 'streamRetryDelayMs'>;
   onWarning?: (message: string) => void;
+  /**
+   * A secret the desktop app makes at each launch and gives only to its own windows; requests
+   * carrying it may change security settings (bind address, allowed origins, the token).
+   */
+  desktopSecret?: string | undefined;
 }
 
 export type HealthState = 'ok' | 'degraded' | 'error';
@@ -48,6 +54,8 @@ export class PerchCore {
   readonly version = PERCH_VERSION;
   readonly settings: SettingsStore;
   readonly tokens: TokenStore;
+  readonly browserSessions: BrowserSessions;
+  readonly desktopSecret: string | undefined;
   readonly apiKeys: ApiKeySource;
   readonly db: Db;
   readonly conversations: ConversationStore;
@@ -72,6 +80,8 @@ export class PerchCore {
       ...(options.onWarning ? { onWarning: options.onWarning } : {}),
     });
     this.tokens = new TokenStore(dataDir, this.changes);
+    this.browserSessions = new BrowserSessions(this.tokens);
+    this.desktopSecret = options.desktopSecret;
     this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env, this.changes);
     this.db = openDatabase(path.join(dataDir, dataFiles.database));
     this.conversations = new ConversationStore(this.db);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, shell, type WebContents } from 'electron';
@@ -12,6 +13,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 app.setPath('userData', resolveDataDir(process.env.PERCH_DATA_DIR || app.getPath('userData')));
 
 let service: RunningService | undefined;
+// Given only to this launch's own windows, so they alone may change security settings.
+const desktopSecret = randomBytes(32).toString('base64url');
 let chatWindow: BrowserWindow | undefined;
 
 function isOwnWindow(contents: WebContents): boolean {
@@ -67,10 +70,15 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(async () => {
     const logger = createLogger({ pretty: !app.isPackaged });
-    service = await startService({ dataDir: app.getPath('userData'), logger, staticDir: path.join(here, '../renderer') });
+    service = await startService({
+      dataDir: app.getPath('userData'),
+      logger,
+      staticDir: path.join(here, '../renderer'),
+      desktopSecret,
+    });
     ipcMain.handle(IpcChannel.getConnection, (event): ServiceConnection => {
       if (!isOwnWindow(event.sender) || !service) throw new Error('Refused: not a Perch window.');
-      return { baseUrl: service.url, token: service.core.tokens.get() };
+      return { baseUrl: service.url, token: service.core.tokens.get(), desktopSecret };
     });
     openChatWindow();
     app.on('activate', openChatWindow);

@@ -1,13 +1,19 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ServiceHome } from './ServiceHome';
-import './styles.css';
+import { ApiProvider } from './app/api-context';
+import { App } from './app/App';
+import { applyRememberedTheme } from './app/theme';
+import './styles/base.css';
+
+applyRememberedTheme();
 
 const container = document.getElementById('root');
 if (container) {
   createRoot(container).render(
     <StrictMode>
-      <ServiceHome />
+      <ApiProvider>
+        <App />
+      </ApiProvider>
     </StrictMode>,
   );
 }

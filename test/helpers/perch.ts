@@ -33,6 +33,8 @@ export interface TestPerchOptions {
   env?: NodeJS.ProcessEnv;
   staticDir?: string;
   upstream?: FakeAnthropic;
+  /** Makes requests carrying this secret in x-perch-desktop count as the desktop app's. */
+  desktopSecret?: string;
 }
 
 export function temporaryDataDir(): string {
@@ -67,6 +69,7 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
       port: 0,
       staticDir: options.staticDir,
       claude: { maxRetries: options.maxRetries ?? 0, streamRetryDelayMs: 5 },
+      desktopSecret: options.desktopSecret,
     });
 
   let service = await launch();

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { PerchError } from '../../core/errors.js';
 import type { PerchCore } from '../../core/perch-core.js';
+import type { CredentialContext } from '../credentials.js';
 
 /** What every route needs: the core, and the secrets to keep out of any answer. */
 export interface RouteContext {
@@ -8,6 +9,8 @@ export interface RouteContext {
   secrets: () => ReadonlyArray<string | undefined>;
   /** Where the service listens, for status reports. */
   listening: () => { host: string; port: number; url: string };
+  /** How requests prove who they are (token or the web UI's cookie). */
+  credentials: CredentialContext;
 }
 
 /** 405 for a known path called with the wrong method, naming the right ones. */

@@ -49,7 +49,30 @@ export const settingsSchema = z.object({
       maxUploadMb: z.number().positive().max(1024).default(10),
     })
     .prefault({}),
+  ui: z
+    .object({
+      /** Follows the system unless set. */
+      theme: z.enum(['system', 'light', 'dark']).default('system'),
+    })
+    .prefault({}),
+  /** Used by the desktop app (tray, global shortcut, login item). */
+  desktop: z
+    .object({
+      shortcut: z.string().trim().min(1).max(64).default('CommandOrControl+Shift+Space'),
+      startAtLogin: z.boolean().default(false),
+      startHidden: z.boolean().default(false),
+    })
+    .prefault({}),
 });
+
+/**
+ * Settings that decide who can reach the API. Only the desktop app's own windows and the CLI
+ * (which has file access) change them; API clients see them read-only.
+ */
+export const SECURITY_SETTINGS = ['api.port', 'api.host', 'api.allowedHosts', 'api.allowedOrigins'] as const;
+
+/** Settings only the desktop app can apply (the OS login item, the global shortcut). */
+export const DESKTOP_SETTINGS = ['desktop.shortcut', 'desktop.startAtLogin', 'desktop.startHidden'] as const;
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type StoredSettings = z.input<typeof settingsSchema>;

@@ -120,11 +120,23 @@ export class SettingsStore {
 
   /** Sets one key from a typed value; validates the whole file before writing anything. */
   set(key: string, value: unknown): void {
-    if (!schemaForKey(key)) throw unknownSettingError(key);
-    const next = withPath(this.readRaw(), key, value);
+    this.setMany([[key, value]]);
+  }
+
+  /** Sets several keys at once: all of them, or (when one is invalid) none. */
+  setMany(entries: ReadonlyArray<readonly [key: string, value: unknown]>): void {
+    let next = this.readRaw();
+    for (const [key, value] of entries) {
+      if (!schemaForKey(key)) throw unknownSettingError(key);
+      next = withPath(next, key, value);
+    }
     const parsed = settingsSchema.safeParse(next);
     if (!parsed.success) {
-      const relevant = parsed.error.issues.filter((issue) => issue.path.join('.').startsWith(key));
+      const keyOf = (issue: z.core.$ZodIssue): string | undefined => {
+        const path = issue.path.join('.');
+        return entries.find(([key]) => path === key || path.startsWith(`${key}.`))?.[0];
+      };
+      const relevant = parsed.error.issues.filter((issue) => keyOf(issue) !== undefined);
       if (relevant.length === 0) {
         throw new PerchError(
           'invalid_setting',
@@ -132,11 +144,12 @@ export class SettingsStore {
           `The settings file already holds invalid values (${formatIssues(parsed.error)}); nothing was changed. Fix them first, e.g. with \`npx perch config reset <key>\`.`,
         );
       }
-      throw new PerchError(
-        'invalid_setting',
-        400,
-        `Invalid value ${JSON.stringify(value)} for '${key}': ${relevant.map((issue) => issue.message).join('; ')}.`,
-      );
+      const describe = (issue: z.core.$ZodIssue): string => {
+        const key = keyOf(issue) as string;
+        const value = entries.find(([name]) => name === key)?.[1];
+        return `Invalid value ${JSON.stringify(value)} for '${key}': ${issue.message}.`;
+      };
+      throw new PerchError('invalid_setting', 400, relevant.map(describe).join(' '));
     }
     this.conf.store = next;
     this.fileVersion.invalidate();

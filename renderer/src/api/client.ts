@@ -1,0 +1,149 @@
+import type { PerchBridge } from '../../../preload/bridge';
+import type { AnswerEvent } from './types';
+
+declare global {
+  interface Window {
+    /** Present inside the desktop app (its preload); absent in a browser. */
+    perch?: PerchBridge;
+  }
+}
+
+/** How this page reaches the service: the desktop app hands over a token; a browser uses its cookie. */
+export interface Connection {
+  baseUrl: string;
+  headers: Record<string, string>;
+  desktop: boolean;
+}
+
+export async function resolveConnection(bridge: PerchBridge | undefined = window.perch): Promise<Connection> {
+  if (!bridge) return { baseUrl: '', headers: {}, desktop: false };
+  const connection = await bridge.getConnection();
+  return {
+    baseUrl: connection.baseUrl,
+    headers: { authorization: `Bearer ${connection.token}`, 'x-perch-desktop': connection.desktopSecret },
+    desktop: true,
+  };
+}
+
+/** An error answer from Perch, with its type so the UI can say what to do. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Told when a request comes back 401: the page needs to sign in (again). */
+type UnauthorizedListener = () => void;
+
+async function errorOf(response: Response): Promise<ApiError> {
+  try {
+    const body = (await response.json()) as { error?: { type?: string; message?: string } };
+    return new ApiError(
+      response.status,
+      body.error?.type ?? 'error',
+      body.error?.message ?? `Perch answered ${response.status}.`,
+    );
+  } catch {
+    return new ApiError(response.status, 'error', `Perch answered ${response.status}.`);
+  }
+}
+
+/** The UI's only way to the service: the same HTTP API scripts use. */
+export class PerchApi {
+  private readonly unauthorizedListeners = new Set<UnauthorizedListener>();
+
+  constructor(private readonly connection: Promise<Connection>) {}
+
+  onUnauthorized(listener: UnauthorizedListener): () => void {
+    this.unauthorizedListeners.add(listener);
+    return () => this.unauthorizedListeners.delete(listener);
+  }
+
+  async isDesktop(): Promise<boolean> {
+    return (await this.connection).desktop;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.send(method, path, body, signal);
+    if (!response.ok) throw await errorOf(response);
+    return (response.status === 204 ? undefined : await response.json()) as T;
+  }
+
+  get<T>(path: string, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('GET', path, undefined, signal);
+  }
+
+  /** Streams an answer: calls `onEvent` for each event; resolves when the stream ends. */
+  async stream(path: string, body: unknown, onEvent: (event: AnswerEvent) => void, signal?: AbortSignal): Promise<void> {
+    const response = await this.send('POST', path, { ...(body as object), stream: true }, signal, {
+      accept: 'text/event-stream',
+    });
+    if (!response.ok || !response.body) throw await errorOf(response);
+    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let boundary = buffer.indexOf('\n\n');
+      while (boundary !== -1) {
+        const block = buffer.slice(0, boundary);
+        buffer = buffer.slice(boundary + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data.push(line.slice(6));
+        }
+        if (data.length > 0) onEvent({ event, data: JSON.parse(data.join('\n')) as unknown } as AnswerEvent);
+        boundary = buffer.indexOf('\n\n');
+      }
+    }
+  }
+
+  /** Exchanges the token for the session cookie (browsers only; the token is not kept). */
+  async signIn(token: string): Promise<void> {
+    await this.request('POST', '/api/v1/auth/session', { token });
+  }
+
+  async signOut(): Promise<void> {
+    await this.request('DELETE', '/api/v1/auth/session');
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<Response> {
+    const connection = await this.connection;
+    const headers: Record<string, string> = { ...connection.headers, ...extraHeaders };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await fetch(`${connection.baseUrl}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: 'same-origin',
+      });
+    } catch (error) {
+      if ((error as Error).name === 'AbortError') throw error;
+      throw new ApiError(
+        0,
+        'service_unreachable',
+        'Perch is not answering. Is `npx perch serve` (or the Perch app) still running?',
+      );
+    }
+    if (response.status === 401 && !path.startsWith('/api/v1/auth/session')) {
+      for (const listener of this.unauthorizedListeners) listener();
+    }
+    return response;
+  }
+}

@@ -1,0 +1,39 @@
+import type { z } from 'zod';
+import type * as shapes from '../../../main/api/response-schemas';
+
+/** The API's answer shapes, from the same schemas the service documents and tests itself with. */
+export type ChatAnswer = z.infer<typeof shapes.chatAnswer>;
+export type Session = z.infer<typeof shapes.session>;
+export type Message = z.infer<typeof shapes.message>;
+export type SessionList = z.infer<typeof shapes.sessionList>;
+export type SessionWithMessages = z.infer<typeof shapes.sessionWithMessages>;
+export type SearchResults = z.infer<typeof shapes.searchResults>;
+export type ModelList = z.infer<typeof shapes.modelList>;
+export type SettingsResponse = z.infer<typeof shapes.settingsResponse>;
+export type Settings = SettingsResponse['settings'];
+export type ApiKeyState = z.infer<typeof shapes.apiKeyState>;
+export type Usage = z.infer<typeof shapes.usage>;
+
+/** An attachment as the chat API takes it: bytes in base64. */
+export interface AttachmentUpload {
+  name: string;
+  media_type: string;
+  data: string;
+}
+
+export interface ChatRequest {
+  message: string;
+  session_id?: string;
+  model?: string;
+  attachments?: AttachmentUpload[];
+}
+
+/** Server-Sent Events of an answer, as the chat API sends them. */
+export type AnswerEvent =
+  | { event: 'start'; data: { session_id: string; message_id: string; model: string } }
+  | { event: 'delta'; data: { text: string } }
+  | { event: 'done'; data: ChatAnswer }
+  | {
+      event: 'error';
+      data: { error: { type: string; message: string }; session_id?: string; message_id?: string; partial_response?: string };
+    };

@@ -1,0 +1,30 @@
+import { lazy, Suspense, useEffect } from 'react';
+import { QuickAsk } from '../views/quick-ask/QuickAsk';
+import { SignIn } from '../views/sign-in/SignIn';
+import { useApi } from './api-context';
+import { useRoute } from './router';
+
+// Quick ask is in the first chunk so its input is usable at once; the rest loads on demand.
+const ChatView = lazy(() => import('../views/chat/ChatView'));
+const SettingsView = lazy(() => import('../views/settings/SettingsView'));
+
+function Loading() {
+  return <div className="view-loading" aria-busy="true" />;
+}
+
+export function App() {
+  const route = useRoute();
+  const { auth, checkAuth } = useApi();
+
+  useEffect(() => {
+    void checkAuth();
+  }, [checkAuth]);
+
+  if (auth === 'signed-out') return <SignIn />;
+  if (route.view === 'quick-ask') return <QuickAsk />;
+  return (
+    <Suspense fallback={<Loading />}>
+      {route.view === 'settings' ? <SettingsView /> : <ChatView sessionId={route.sessionId} />}
+    </Suspense>
+  );
+}

@@ -1,0 +1,28 @@
+import { useSyncExternalStore } from 'react';
+
+/** The views, addressed by hash so the same build works from a file, a server or a desktop window. */
+export type Route = { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' };
+
+export function parseRoute(hash: string): Route {
+  const path = hash.replace(/^#\/?/, '');
+  const [view, id] = path.split('/');
+  if (view === 'quick-ask') return { view: 'quick-ask' };
+  if (view === 'settings') return { view: 'settings' };
+  return id ? { view: 'chat', sessionId: decodeURIComponent(id) } : { view: 'chat' };
+}
+
+export const chatHref = (sessionId?: string): string => (sessionId ? `#/chat/${encodeURIComponent(sessionId)}` : '#/chat');
+
+export function navigate(href: string): void {
+  if (window.location.hash !== href) window.location.hash = href;
+}
+
+const subscribe = (onChange: () => void): (() => void) => {
+  window.addEventListener('hashchange', onChange);
+  return () => window.removeEventListener('hashchange', onChange);
+};
+
+export function useRoute(): Route {
+  const hash = useSyncExternalStore(subscribe, () => window.location.hash);
+  return parseRoute(hash);
+}

@@ -1,0 +1,466 @@
+import { useEffect, useState, type SubmitEvent, type ReactNode } from 'react';
+import { ApiError } from '../../api/client';
+import type { ApiKeyState, ModelList, SettingsResponse } from '../../api/types';
+import { useApi } from '../../app/api-context';
+import { applyTheme, type ThemeChoice } from '../../app/theme';
+import './settings.css';
+
+type Outcome = { kind: 'ok' | 'error'; text: string } | undefined;
+
+function OutcomeNotice({ outcome }: { outcome: Outcome }) {
+  if (!outcome) return null;
+  return (
+    <div className={`notice ${outcome.kind}`} role={outcome.kind === 'error' ? 'alert' : 'status'}>
+      {outcome.text}
+    </div>
+  );
+}
+
+function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
+  const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
+  return (
+    <section className="settings-section" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {note && <p className="section-note">{note}</p>}
+      {children}
+    </section>
+  );
+}
+
+const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
+
+function ApiKeyForm({ state, onChange }: { state: ApiKeyState; onChange: (state: ApiKeyState) => void }) {
+  const { api } = useApi();
+  const [key, setKey] = useState('');
+  const [outcome, setOutcome] = useState<Outcome>();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    try {
+      const next = await api.request<ApiKeyState>('PUT', '/api/v1/settings/api-key', { api_key: key.trim() });
+      setKey('');
+      onChange(next);
+      setOutcome({ kind: 'ok', text: 'API key saved. It is never shown again.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  const removeKey = async (): Promise<void> => {
+    try {
+      onChange(await api.request<ApiKeyState>('DELETE', '/api/v1/settings/api-key'));
+      setOutcome({ kind: 'ok', text: 'Stored API key removed.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  const status = state.configured ? (state.source === 'environment' ? 'Set (from ANTHROPIC_API_KEY)' : 'Set') : 'Not set';
+  return (
+    <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
+      <div className="field">
+        <label htmlFor="api-key">API key</label>
+        <p className="hint">
+          Status: <strong data-testid="api-key-status">{status}</strong>. The key stays in Perch and is never displayed.
+        </p>
+        <div className="inline">
+          <input
+            id="api-key"
+            className="input"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={state.configured ? 'Paste a new key to replace it' : 'sk-ant-…'}
+            value={key}
+            onChange={(event) => setKey(event.target.value)}
+          />
+          <button className="button primary" type="submit" disabled={key.trim() === ''}>
+            {state.configured ? 'Replace key' : 'Save key'}
+          </button>
+          {state.source === 'stored' && (
+            <button className="button danger" type="button" onClick={() => void removeKey()}>
+              Remove
+            </button>
+          )}
+        </div>
+      </div>
+      <OutcomeNotice outcome={outcome} />
+    </form>
+  );
+}
+
+function ClaudeForm({
+  view,
+  models,
+  onSaved,
+}: {
+  view: SettingsResponse;
+  models: ModelList | undefined;
+  onSaved: (view: SettingsResponse) => void;
+}) {
+  const { api } = useApi();
+  const { claude } = view.settings;
+  const [model, setModel] = useState(claude.model);
+  const [maxTokens, setMaxTokens] = useState(String(claude.maxTokens));
+  const [upstreamUrl, setUpstreamUrl] = useState(claude.upstreamUrl);
+  const [systemPrompt, setSystemPrompt] = useState(claude.systemPrompt);
+  const [outcome, setOutcome] = useState<Outcome>();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    try {
+      const next = await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
+        claude: { model: model.trim(), maxTokens: Number(maxTokens), upstreamUrl: upstreamUrl.trim(), systemPrompt },
+      });
+      onSaved(next);
+      setOutcome({ kind: 'ok', text: 'Saved.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  const listed = models?.models ?? [];
+  return (
+    <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
+      <div className="field">
+        <label htmlFor="default-model">Default model</label>
+        {listed.length > 0 ? (
+          <select id="default-model" className="input" value={model} onChange={(event) => setModel(event.target.value)}>
+            {!listed.some((entry) => entry.id === model) && <option value={model}>{model}</option>}
+            {listed.map((entry) => (
+              <option key={entry.id} value={entry.id}>
+                {entry.display_name} ({entry.id})
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input id="default-model" className="input" value={model} onChange={(event) => setModel(event.target.value)} />
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor="max-tokens">Max tokens per answer</label>
+        <input
+          id="max-tokens"
+          className="input narrow"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          value={maxTokens}
+          onChange={(event) => setMaxTokens(event.target.value)}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="upstream-url">Anthropic API URL</label>
+        <input
+          id="upstream-url"
+          className="input"
+          type="url"
+          value={upstreamUrl}
+          onChange={(event) => setUpstreamUrl(event.target.value)}
+        />
+        {view.overridden['claude.upstreamUrl'] && (
+          <p className="hint">
+            {view.overridden['claude.upstreamUrl']} is set, so this run uses {view.effective.claude.upstreamUrl}.
+          </p>
+        )}
+      </div>
+      <div className="field">
+        <label htmlFor="system-prompt">System prompt for new chats</label>
+        <textarea
+          id="system-prompt"
+          className="input"
+          rows={3}
+          value={systemPrompt}
+          onChange={(event) => setSystemPrompt(event.target.value)}
+        />
+      </div>
+      <div className="form-actions">
+        <button className="button primary" type="submit">
+          Save
+        </button>
+      </div>
+      <OutcomeNotice outcome={outcome} />
+    </form>
+  );
+}
+
+function TokenControls({ desktop }: { desktop: boolean }) {
+  const { api } = useApi();
+  const [token, setToken] = useState<string | undefined>();
+  const [copied, setCopied] = useState(false);
+  const [outcome, setOutcome] = useState<Outcome>();
+  const reveal = async (): Promise<void> => {
+    if (token) {
+      setToken(undefined);
+      return;
+    }
+    setToken((await api.get<{ token: string }>('/api/v1/auth/token')).token);
+  };
+  const copy = async (): Promise<void> => {
+    const value = token ?? (await api.get<{ token: string }>('/api/v1/auth/token')).token;
+    await navigator.clipboard.writeText(value);
+    setCopied(true);
+    setTimeout(() => setCopied(false), 1500);
+  };
+  const regenerate = async (): Promise<void> => {
+    if (
+      !window.confirm('Make a new token? Every editor and script using the old one stops working until you give it the new one.')
+    )
+      return;
+    try {
+      setToken((await api.request<{ token: string }>('POST', '/api/v1/auth/token/regenerate')).token);
+      setOutcome({ kind: 'ok', text: 'New token made. Update your editors and scripts.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  return (
+    <div className="field">
+      <span className="label" id="token-label">
+        API token
+      </span>
+      <p className="hint">What editors, scripts and the CLI use to reach Perch.</p>
+      <div className="inline">
+        <output className="input token-value" aria-labelledby="token-label">
+          {token ?? '••••••••••••••••••••••••'}
+        </output>
+        <button className="button" type="button" onClick={() => void reveal()}>
+          {token ? 'Hide' : 'Show'}
+        </button>
+        <button className="button" type="button" onClick={() => void copy()}>
+          {copied ? 'Copied' : 'Copy'}
+        </button>
+        {desktop && (
+          <button className="button danger" type="button" onClick={() => void regenerate()}>
+            Regenerate
+          </button>
+        )}
+      </div>
+      {!desktop && (
+        <p className="hint">
+          To replace it, run <code>npx perch token --regenerate</code>.
+        </p>
+      )}
+      <OutcomeNotice outcome={outcome} />
+    </div>
+  );
+}
+
+function LocalApiForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+  const { api } = useApi();
+  const editable = view.editable.security;
+  const { api: local } = view.settings;
+  const [port, setPort] = useState(String(local.port));
+  const [host, setHost] = useState(local.host);
+  const [origins, setOrigins] = useState(local.allowedOrigins.join('\n'));
+  const [outcome, setOutcome] = useState<Outcome>();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    try {
+      const allowedOrigins = origins
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
+      onSaved(
+        await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
+          api: { port: Number(port), host: host.trim(), allowedOrigins },
+        }),
+      );
+      setOutcome({ kind: 'ok', text: 'Saved. A new port or address applies when Perch restarts.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  const cli = (key: string): ReactNode =>
+    editable ? null : (
+      <p className="hint">
+        Change it with <code>{view.cli[key]}</code>
+      </p>
+    );
+  return (
+    <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
+      <div className="field">
+        <label htmlFor="api-port">Port</label>
+        <input
+          id="api-port"
+          className="input narrow"
+          type="number"
+          value={port}
+          readOnly={!editable}
+          onChange={(event) => setPort(event.target.value)}
+        />
+        {cli('api.port')}
+      </div>
+      <div className="field">
+        <label htmlFor="api-host">Bind address</label>
+        <input
+          id="api-host"
+          className="input"
+          value={host}
+          readOnly={!editable}
+          onChange={(event) => setHost(event.target.value)}
+        />
+        {cli('api.host')}
+      </div>
+      <div className="field">
+        <label htmlFor="api-origins">Allowed browser origins</label>
+        <textarea
+          id="api-origins"
+          className="input"
+          rows={2}
+          placeholder="One per line, e.g. https://tool.example"
+          value={origins}
+          readOnly={!editable}
+          onChange={(event) => setOrigins(event.target.value)}
+        />
+        {cli('api.allowedOrigins')}
+      </div>
+      {editable && (
+        <div className="form-actions">
+          <button className="button primary" type="submit">
+            Save
+          </button>
+        </div>
+      )}
+      <OutcomeNotice outcome={outcome} />
+      <TokenControls desktop={editable} />
+    </form>
+  );
+}
+
+function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+  const { api } = useApi();
+  const editable = view.editable.desktop;
+  const { desktop } = view.settings;
+  const [shortcut, setShortcut] = useState(desktop.shortcut);
+  const [startAtLogin, setStartAtLogin] = useState(desktop.startAtLogin);
+  const [startHidden, setStartHidden] = useState(desktop.startHidden);
+  const [outcome, setOutcome] = useState<Outcome>();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    try {
+      onSaved(
+        await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
+          desktop: { shortcut: shortcut.trim(), startAtLogin, startHidden },
+        }),
+      );
+      setOutcome({ kind: 'ok', text: 'Saved.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  return (
+    <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
+      <fieldset disabled={!editable}>
+        <div className="field">
+          <label htmlFor="shortcut">Quick-ask shortcut</label>
+          <input id="shortcut" className="input narrow" value={shortcut} onChange={(event) => setShortcut(event.target.value)} />
+        </div>
+        <label className="check">
+          <input type="checkbox" checked={startAtLogin} onChange={(event) => setStartAtLogin(event.target.checked)} /> Start at
+          login
+        </label>
+        <label className="check">
+          <input type="checkbox" checked={startHidden} onChange={(event) => setStartHidden(event.target.checked)} /> Start hidden
+          (tray only)
+        </label>
+        {editable && (
+          <div className="form-actions">
+            <button className="button primary" type="submit">
+              Save
+            </button>
+          </div>
+        )}
+      </fieldset>
+      <OutcomeNotice outcome={outcome} />
+    </form>
+  );
+}
+
+function AppearanceForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+  const { api } = useApi();
+  const [theme, setTheme] = useState<ThemeChoice>(view.settings.ui.theme);
+  const [outcome, setOutcome] = useState<Outcome>();
+  const choose = async (next: ThemeChoice): Promise<void> => {
+    setTheme(next);
+    applyTheme(next);
+    try {
+      onSaved(await api.request<SettingsResponse>('PATCH', '/api/v1/settings', { ui: { theme: next } }));
+      setOutcome({ kind: 'ok', text: 'Saved.' });
+    } catch (error) {
+      setOutcome({ kind: 'error', text: messageOf(error) });
+    }
+  };
+  return (
+    <fieldset className="settings-form theme-choices">
+      <legend className="visually-hidden">Theme</legend>
+      {(['system', 'light', 'dark'] as const).map((choice) => (
+        <label key={choice} className="check">
+          <input type="radio" name="theme" value={choice} checked={theme === choice} onChange={() => void choose(choice)} />{' '}
+          {choice === 'system' ? 'Follow the system' : choice === 'light' ? 'Light' : 'Dark'}
+        </label>
+      ))}
+      <OutcomeNotice outcome={outcome} />
+    </fieldset>
+  );
+}
+
+/** Settings, headed "Settings": what the person can change from here, and how to change the rest. */
+export default function SettingsView() {
+  const { api } = useApi();
+  const [view, setView] = useState<SettingsResponse | undefined>();
+  const [models, setModels] = useState<ModelList | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    api.get<SettingsResponse>('/api/v1/settings').then(setView, (caught: unknown) => setError(messageOf(caught)));
+  }, [api]);
+
+  // Anthropic's model list needs a key: ask for it once there is one.
+  const keyConfigured = view?.api_key.configured === true;
+  useEffect(() => {
+    if (keyConfigured) api.get<ModelList>('/api/v1/models').then(setModels, () => setModels(undefined));
+  }, [api, keyConfigured]);
+
+  return (
+    <div className="settings">
+      <header className="settings-header">
+        <a className="button quiet" href="#/chat">
+          ← Chat
+        </a>
+        <h1>Settings</h1>
+      </header>
+      <main className="settings-body">
+        {error && (
+          <div className="notice error" role="alert">
+            {error}
+          </div>
+        )}
+        {view && (
+          <>
+            <Section title="Claude">
+              <ApiKeyForm state={view.api_key} onChange={(apiKey) => setView({ ...view, api_key: apiKey })} />
+              <ClaudeForm view={view} models={models} onSaved={setView} />
+            </Section>
+            <Section
+              title="Local API"
+              note={
+                view.editable.security
+                  ? 'Who can reach Perch on this computer.'
+                  : 'Who can reach Perch. For safety these change only in the desktop app or with the perch command.'
+              }
+            >
+              <LocalApiForm view={view} onSaved={setView} />
+            </Section>
+            <Section
+              title="Desktop"
+              note={
+                view.editable.desktop ? undefined : 'These apply to the Perch desktop app; change them in its Settings window.'
+              }
+            >
+              <DesktopForm view={view} onSaved={setView} />
+            </Section>
+            <Section title="Appearance">
+              <AppearanceForm view={view} onSaved={setView} />
+            </Section>
+          </>
+        )}
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,322 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_API_KEY } from '../helpers/perch.js';
+import {
+  expectStatusErrors,
+  launchChromium,
+  openPage,
+  screenshotDir,
+  signIn,
+  startUiStack,
+  type UiStack,
+  type WatchedPage,
+} from './stack.js';
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+let stack: UiStack;
+let browser: Browser;
+const pages: WatchedPage[] = [];
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startUiStack(), launchChromium()]);
+});
+afterAll(async () => {
+  await browser.close();
+  await stack.stop();
+});
+// Every test's pages must have stayed free of console errors.
+afterEach(async () => {
+  for (const watched of pages.splice(0)) {
+    expect(watched.errors).toEqual([]);
+    await watched.context.close();
+  }
+});
+
+async function watchedPage(options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> {
+  const watched = await openPage(browser, options);
+  pages.push(watched);
+  return watched;
+}
+
+async function page(options: Parameters<typeof openPage>[1] = {}): Promise<Page> {
+  return (await watchedPage(options)).page;
+}
+
+const message = (p: Page) => p.getByRole('textbox', { name: 'Message' });
+
+async function ask(p: Page, text: string): Promise<void> {
+  await message(p).fill(text);
+  await message(p).press('Enter');
+}
+
+describe('signing in', () => {
+  it('asks for the API token, refuses a wrong one, and signs in with Enter', async () => {
+    const watched = await watchedPage();
+    const p = watched.page;
+    await p.goto(`${stack.url}/`);
+    const field = p.getByLabel('API token');
+    await field.fill('perch_not-the-token');
+    await field.press('Enter');
+    await expect.poll(() => p.getByRole('alert').textContent()).toContain('not the API token');
+    await field.fill(stack.token);
+    await field.press('Enter');
+    await message(p).waitFor();
+    // The refused attempt is the one error the browser may log.
+    expectStatusErrors(watched, 401);
+  });
+
+  it('stays signed in after a reload, keeping only an HttpOnly cookie (never the token)', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    await p.reload();
+    await message(p).waitFor();
+    const stored = await p.evaluate(() =>
+      JSON.stringify({
+        local: Object.keys(localStorage).map((key) => [key, localStorage.getItem(key)]),
+        session: Object.keys(sessionStorage).map((key) => [key, sessionStorage.getItem(key)]),
+        cookie: document.cookie,
+      }),
+    );
+    expect(stored).not.toContain(stack.token);
+    expect(stored).not.toContain('perch_session');
+  });
+});
+
+describe('chat', () => {
+  it('streams the answer as it arrives, then shows its tokens and cost', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    const answer = 'The quick brown fox jumps over the lazy dog, step by step, piece by piece, until the end.';
+    stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 12, delayMs: 80 });
+    await ask(p, 'Tell me about the fox');
+    await p.getByText('The quick brown fox', { exact: false }).first().waitFor();
+    // Part of the answer is on screen while the rest is still coming.
+    expect(await p.getByText('until the end.').count()).toBe(0);
+    await p.getByText('until the end.').waitFor();
+    await expect.poll(() => p.locator('.message-meta').last().textContent()).toMatch(/claude-sonnet-5-5 · \d+ in · \d+ out · \$/);
+    await expect.poll(() => p.locator('.session-total').textContent()).toMatch(/tokens · \$/);
+  });
+
+  it('stops an answer in flight and keeps what arrived', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    const aborts = stack.upstream.clientAborts;
+    stack.upstream.enqueue({ kind: 'answer', text: 'Once upon a time '.repeat(40), chunks: 60, delayMs: 60 });
+    await ask(p, 'A long story please');
+    await p.getByText('Once upon a time', { exact: false }).first().waitFor();
+    await p.getByRole('button', { name: 'Stop' }).click();
+    await p.getByText('Stopped before the end.').waitFor();
+    await expect.poll(() => stack.upstream.clientAborts).toBeGreaterThan(aborts);
+    await p.reload();
+    await p.getByText('Stopped before the end.').waitFor();
+  });
+
+  it('finds an earlier session after a reload and through history search', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    await ask(p, 'How tall is the lighthouse of Alexandria?');
+    await p.getByText('You said: How tall is the lighthouse').waitFor();
+    await p.goto(`${stack.url}/#/chat`);
+    await p.reload();
+    await p.getByRole('link', { name: /How tall is the lighthouse/ }).waitFor();
+    await p.getByRole('searchbox', { name: 'Search history' }).fill('lighthou');
+    const result = p.getByRole('list', { name: 'Search results' }).getByRole('link').first();
+    await result.click();
+    await p.getByRole('region', { name: 'Conversation' }).getByText('You said: How tall is the lighthouse').waitFor();
+    expect(p.url()).toMatch(/#\/chat\/ses_/);
+  });
+
+  it('renames and deletes a session', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    await ask(p, 'Session to rename');
+    await p.getByText('You said: Session to rename').waitFor();
+    await p.getByRole('button', { name: 'Rename Session to rename' }).click();
+    const title = p.getByRole('textbox', { name: 'New title for Session to rename' });
+    await title.fill('Renamed by hand');
+    await title.press('Enter');
+    await p.getByRole('link', { name: /Renamed by hand/ }).waitFor();
+    await p.getByRole('button', { name: 'Delete Renamed by hand' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => p.getByRole('link', { name: /Renamed by hand/ }).count()).toBe(0);
+  });
+
+  it('attaches a file with the Attach button and sends it as message content', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    await p.locator('input[type="file"]').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
+    await p.getByRole('list', { name: 'Files to send' }).getByText('dot.png').waitFor();
+    await ask(p, 'What is in this image?');
+    await p.getByText('You said: What is in this image?').waitFor();
+    const body = stack.upstream.messageRequests.at(-1)?.body as { messages: Array<{ content: Array<{ type: string }> }> };
+    expect(body.messages.at(-1)?.content.map((block) => block.type)).toEqual(['image', 'text']);
+    await p.getByRole('list', { name: 'Attachments' }).getByText('dot.png').waitFor();
+  });
+
+  it('keeps its layout with a long answer and a very long code line', async () => {
+    const p = await page({ width: 680, height: 420 });
+    await signIn(p, stack);
+    const longLine = `const data = [${Array.from({ length: 120 }, (_, index) => index).join(', ')}];`;
+    const answer = `${'A paragraph of words. '.repeat(60)}\n\n\`\`\`js\n${longLine}\n\`\`\`\n\n${'averyveryverylongwordwithoutanyspaces'.repeat(8)}`;
+    stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 20 });
+    await ask(p, 'Long one');
+    await p.getByRole('button', { name: 'Copy code' }).waitFor();
+    const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+  });
+});
+
+describe('quick ask', () => {
+  it('is ready to type at once; Enter streams the answer; Continue in chat opens the session', async () => {
+    const p = await page({ width: 680, height: 420 });
+    await signIn(p, stack, '#/quick-ask');
+    await p.goto(`${stack.url}/#/quick-ask`);
+    await expect.poll(() => p.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Message');
+    await p.keyboard.type('What is the speed of light?');
+    await p.keyboard.press('Enter');
+    await p.getByText('You said: What is the speed of light?').waitFor();
+    await p.getByRole('button', { name: 'Continue in chat' }).click();
+    await expect.poll(() => p.url()).toMatch(/#\/chat\/ses_/);
+    await p.getByText('You said: What is the speed of light?').waitFor();
+  });
+});
+
+describe('settings', () => {
+  it('says what is wrong with a bad value and confirms a good one', async () => {
+    const watched = await watchedPage();
+    const p = watched.page;
+    await signIn(p, stack, '#/settings');
+    await p.goto(`${stack.url}/#/settings`);
+    await p.getByRole('heading', { name: 'Settings' }).waitFor();
+    const claude = p.getByRole('region', { name: 'Claude' });
+    await claude.getByLabel('Max tokens per answer').fill('0');
+    await claude.getByRole('button', { name: 'Save', exact: true }).click();
+    await expect.poll(() => claude.getByRole('alert').textContent()).toContain("'claude.maxTokens'");
+    await claude.getByLabel('Max tokens per answer').fill('2048');
+    await claude.getByRole('button', { name: 'Save', exact: true }).click();
+    await claude.getByRole('status').getByText('Saved.').waitFor();
+    await p.reload();
+    await expect.poll(() => p.getByLabel('Max tokens per answer').inputValue()).toBe('2048');
+    expectStatusErrors(watched, 400);
+  });
+
+  it('shows the security settings read-only in a browser, with the command that changes them', async () => {
+    const p = await page();
+    await signIn(p, stack, '#/settings');
+    await p.goto(`${stack.url}/#/settings`);
+    const local = p.getByRole('region', { name: 'Local API' });
+    expect(await local.getByLabel('Port').getAttribute('readonly')).not.toBeNull();
+    await local.getByText('npx perch config set api.port <value>').waitFor();
+    const desktop = p.getByRole('region', { name: 'Desktop' });
+    expect(await desktop.getByLabel('Start at login').isDisabled()).toBe(true);
+  });
+
+  it('switches the theme at once', async () => {
+    const p = await page();
+    await signIn(p, stack, '#/settings');
+    await p.goto(`${stack.url}/#/settings`);
+    await p.getByRole('radio', { name: 'Dark' }).check();
+    await expect.poll(() => p.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await p.getByRole('radio', { name: 'Follow the system' }).check();
+    await expect.poll(() => p.evaluate(() => document.documentElement.dataset.theme ?? 'system')).toBe('system');
+  });
+});
+
+describe('without an API key', () => {
+  it('says what to do, takes the key write-only, and then answers — the key never shows in the page', async () => {
+    const keyless = await startUiStack({ apiKey: null });
+    try {
+      const p = await page();
+      await signIn(p, keyless);
+      await ask(p, 'Hello?');
+      await p.getByText('No API key yet — add one in').waitFor();
+      await p.getByRole('alert').getByRole('link', { name: 'Settings' }).click();
+      await p.getByRole('heading', { name: 'Settings' }).waitFor();
+      await p.getByLabel('API key').fill(TEST_API_KEY);
+      await p.getByRole('button', { name: 'Save key' }).click();
+      await expect.poll(() => p.getByTestId('api-key-status').textContent()).toBe('Set');
+      expect(await p.content()).not.toContain(TEST_API_KEY);
+      expect(await p.getByLabel('API key').inputValue()).toBe('');
+      await p.getByRole('link', { name: '← Chat' }).click();
+      await ask(p, 'Hello now?');
+      await p.getByText('You said: Hello now?').waitFor();
+      expect(await p.content()).not.toContain(TEST_API_KEY);
+    } finally {
+      await keyless.stop();
+    }
+  });
+});
+
+describe('keyboard', () => {
+  it('reaches Settings from the chat by keyboard alone', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    for (let presses = 0; presses < 40; presses += 1) {
+      await p.keyboard.press('Tab');
+      const name = await p.evaluate(() => document.activeElement?.textContent.trim());
+      if (name === 'Settings') break;
+    }
+    await p.keyboard.press('Enter');
+    await p.getByRole('heading', { name: 'Settings' }).waitFor();
+  });
+});
+
+describe('screenshots for the README', () => {
+  it.each(['light', 'dark'] as const)('captures chat, quick ask and settings in %s', async (colorScheme) => {
+    mkdirSync(screenshotDir, { recursive: true });
+    const p = await page({ colorScheme, width: 1280, height: 800 });
+    await signIn(p, stack);
+    stack.upstream.enqueue({
+      kind: 'answer',
+      text: [
+        'Here is a small **TypeScript** helper that retries a promise with backoff:',
+        '',
+        '```ts',
+        'export async function retry<T>(run: () => Promise<T>, attempts = 3): Promise<T> {',
+        '  for (let attempt = 1; ; attempt += 1) {',
+        '    try {',
+        '      return await run();',
+        '    } catch (error) {',
+        '      if (attempt >= attempts) throw error;',
+        '      await new Promise((resolve) => setTimeout(resolve, 2 ** attempt * 100));',
+        '    }',
+        '  }',
+        '}',
+        '```',
+        '',
+        '| Attempt | Wait |',
+        '| ------- | ---- |',
+        '| 1 | 200 ms |',
+        '| 2 | 400 ms |',
+      ].join('\n'),
+    });
+    await ask(p, 'Write a retry helper with exponential backoff');
+    await p.getByRole('button', { name: 'Copy code' }).waitFor();
+    await p.waitForTimeout(400);
+    await p.screenshot({ path: path.join(screenshotDir, `chat-${colorScheme}.png`) });
+
+    const quick = await page({ colorScheme, width: 680, height: 420 });
+    await signIn(quick, stack, '#/quick-ask');
+    await quick.goto(`${stack.url}/#/quick-ask`);
+    stack.upstream.enqueue({
+      kind: 'answer',
+      text: 'About **299,792 km/s** in a vacuum — light crosses the Earth–Moon distance in roughly 1.3 seconds.',
+    });
+    await ask(quick, 'How fast is light?');
+    await quick.getByText('299,792 km/s').waitFor();
+    await quick.waitForTimeout(200);
+    await quick.screenshot({ path: path.join(screenshotDir, `quick-ask-${colorScheme}.png`) });
+
+    const settings = await page({ colorScheme, width: 1280, height: 1200 });
+    await signIn(settings, stack, '#/settings');
+    await settings.goto(`${stack.url}/#/settings`);
+    await settings.getByRole('heading', { name: 'Appearance' }).waitFor();
+    await settings.screenshot({ path: path.join(screenshotDir, `settings-${colorScheme}.png`) });
+  });
+});
