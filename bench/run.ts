@@ -12,6 +12,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { ConversationStore } from '../main/core/storage/conversation-store.js';
 import { openDatabase } from '../main/core/storage/database.js';
 import { measureRelay } from './relay.js';
+import { measureUi } from './ui.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const full = process.argv.includes('--full');
@@ -229,6 +230,8 @@ async function main(): Promise<void> {
   };
   db.close();
   await upstream.stop();
+
+  results.ui = await measureUi(path.join(root, 'out/renderer'));
 
   mkdirSync(path.join(root, 'bench/results'), { recursive: true });
   writeFileSync(path.join(root, 'bench/results/service.json'), `${JSON.stringify(results, null, 2)}\n`);

@@ -309,8 +309,8 @@ describe('screenshots for the README', () => {
       text: 'About **299,792 km/s** in a vacuum — light crosses the Earth–Moon distance in roughly 1.3 seconds.',
     });
     await ask(quick, 'How fast is light?');
-    await quick.getByText('299,792 km/s').waitFor();
-    await quick.waitForTimeout(200);
+    // Rendered as Markdown (its renderer loads just after the input is up).
+    await quick.locator('.quick-ask-answer strong', { hasText: '299,792 km/s' }).waitFor();
     await quick.screenshot({ path: path.join(screenshotDir, `quick-ask-${colorScheme}.png`) });
 
     const settings = await page({ colorScheme, width: 1280, height: 1200 });

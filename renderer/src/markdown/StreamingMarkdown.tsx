@@ -41,7 +41,8 @@ const BlockGroup = memo(function BlockGroup({ blocks, first, openFenceAt }: Bloc
       <MarkdownBlock key={index} text={blocks[index] ?? ''} openFenceAt={index === blocks.length - 1 ? openFenceAt : -1} />,
     );
   }
-  return elements;
+  // A group skips layout and paint while off screen (content-visibility): long answers stay cheap.
+  return <div className="md-group">{elements}</div>;
 }, sameGroup);
 
 /**

@@ -61,7 +61,7 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const { answer, ask, stop } = useAnswerStream();
   const attachments = useAttachments(maxUploadMb);
-  const { ref: scroller, atBottom, jumpToLatest } = useStickToBottom<HTMLElement>();
+  const { scrollerRef, contentRef, atBottom, jumpToLatest } = useStickToBottom<HTMLElement, HTMLDivElement>();
 
   const refreshSessions = useCallback(async () => {
     setSessions(await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}`));
@@ -205,28 +205,30 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             </span>
           )}
         </header>
-        <section className="messages" ref={scroller} aria-label="Conversation" aria-busy={answer.streaming}>
-          {loadError && <ErrorNotice error={loadError} />}
-          {noKey && <ErrorNotice error={{ type: 'no_api_key', message: 'No API key is configured yet.' }} />}
-          {!loadError && messages.length === 0 && !showPending && (
-            <div className="empty-conversation">
-              <p>Ask anything. Drop files here to include them.</p>
-            </div>
-          )}
-          {messages.map((message) => (
-            <MessageView key={message.id} message={message} />
-          ))}
-          {showPending && (
-            <>
-              <UserBubble text={pending.text} attachments={pending.attachments} />
-              <article className="message assistant" aria-label="Claude">
-                {answer.text && <AnswerBody text={answer.text} streaming={answer.streaming} />}
-                {answer.streaming && !answer.text && <p className="message-note">Claude is thinking…</p>}
-                {answer.stopped && <p className="message-note">Stopped. What arrived is saved.</p>}
-                {answer.error && <ErrorNotice error={answer.error} />}
-              </article>
-            </>
-          )}
+        <section className="messages" ref={scrollerRef} aria-label="Conversation" aria-busy={answer.streaming}>
+          <div className="messages-content" ref={contentRef}>
+            {loadError && <ErrorNotice error={loadError} />}
+            {noKey && <ErrorNotice error={{ type: 'no_api_key', message: 'No API key is configured yet.' }} />}
+            {!loadError && messages.length === 0 && !showPending && (
+              <div className="empty-conversation">
+                <p>Ask anything. Drop files here to include them.</p>
+              </div>
+            )}
+            {messages.map((message) => (
+              <MessageView key={message.id} message={message} />
+            ))}
+            {showPending && (
+              <>
+                <UserBubble text={pending.text} attachments={pending.attachments} />
+                <article className="message assistant" aria-label="Claude">
+                  {answer.text && <AnswerBody text={answer.text} streaming={answer.streaming} />}
+                  {answer.streaming && !answer.text && <p className="message-note">Claude is thinking…</p>}
+                  {answer.stopped && <p className="message-note">Stopped. What arrived is saved.</p>}
+                  {answer.error && <ErrorNotice error={answer.error} />}
+                </article>
+              </>
+            )}
+          </div>
         </section>
         {!atBottom && (
           <button className="button jump-latest" type="button" onClick={jumpToLatest}>

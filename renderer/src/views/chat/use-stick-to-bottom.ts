@@ -1,53 +1,50 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState, type RefObject } from 'react';
 
 const NEAR_BOTTOM_PX = 48;
 
 /**
- * Keeps a scrolling list at its bottom while content grows, unless the person scrolled up to
- * read; then offers a way back ("Jump to latest").
+ * Keeps a scrolling list at its bottom while its content grows, unless the person scrolled up
+ * to read; then offers a way back ("Jump to latest"). One ResizeObserver on the content
+ * (at most one callback per frame) does the following, so streaming text costs no extra layout.
  */
-export function useStickToBottom<T extends HTMLElement>(): {
-  ref: React.RefObject<T | null>;
+export function useStickToBottom<Scroller extends HTMLElement, Content extends HTMLElement>(): {
+  scrollerRef: RefObject<Scroller | null>;
+  contentRef: RefObject<Content | null>;
   atBottom: boolean;
   jumpToLatest: () => void;
 } {
-  const ref = useRef<T>(null);
+  const scrollerRef = useRef<Scroller>(null);
+  const contentRef = useRef<Content>(null);
   const [atBottom, setAtBottom] = useState(true);
   const stick = useRef(true);
 
   useEffect(() => {
-    const element = ref.current;
-    if (!element) return;
+    const scroller = scrollerRef.current;
+    const content = contentRef.current;
+    if (!scroller || !content) return;
     const onScroll = (): void => {
-      const near = element.scrollHeight - element.scrollTop - element.clientHeight < NEAR_BOTTOM_PX;
+      const near = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < NEAR_BOTTOM_PX;
       stick.current = near;
       setAtBottom(near);
     };
-    // Content growth (streaming text, images loading) scrolls only while stuck to the bottom.
     const observer = new ResizeObserver(() => {
-      if (stick.current) element.scrollTop = element.scrollHeight;
+      if (stick.current) scroller.scrollTop = scroller.scrollHeight;
     });
-    element.addEventListener('scroll', onScroll, { passive: true });
-    for (const child of Array.from(element.children)) observer.observe(child);
-    const mutations = new MutationObserver(() => {
-      for (const child of Array.from(element.children)) observer.observe(child);
-      if (stick.current) element.scrollTop = element.scrollHeight;
-    });
-    mutations.observe(element, { childList: true, subtree: true, characterData: true });
+    scroller.addEventListener('scroll', onScroll, { passive: true });
+    observer.observe(content);
     return () => {
-      element.removeEventListener('scroll', onScroll);
+      scroller.removeEventListener('scroll', onScroll);
       observer.disconnect();
-      mutations.disconnect();
     };
   }, []);
 
   const jumpToLatest = useCallback(() => {
-    const element = ref.current;
-    if (!element) return;
+    const scroller = scrollerRef.current;
+    if (!scroller) return;
     stick.current = true;
     setAtBottom(true);
-    element.scrollTo({ top: element.scrollHeight, behavior: 'smooth' });
+    scroller.scrollTo({ top: scroller.scrollHeight, behavior: 'smooth' });
   }, []);
 
-  return { ref, atBottom, jumpToLatest };
+  return { scrollerRef, contentRef, atBottom, jumpToLatest };
 }
