@@ -1,0 +1,181 @@
+// @vitest-environment jsdom
+import { act, render, screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ErrorNotice } from '../../renderer/src/answers/ErrorNotice';
+import { formatCost, formatTokens } from '../../renderer/src/answers/format';
+import { PerchApi } from '../../renderer/src/api/client';
+import { ApiProvider } from '../../renderer/src/app/api-context';
+import { parseRoute } from '../../renderer/src/app/router';
+import { Composer, useAttachments } from '../../renderer/src/views/chat/Composer';
+import { QuickAsk } from '../../renderer/src/views/quick-ask/QuickAsk';
+import { SignIn } from '../../renderer/src/views/sign-in/SignIn';
+
+/** A recording fake of the service: answers by path, and remembers what was asked. */
+function fakeService(answer: (path: string, init: RequestInit) => Response) {
+  const calls: Array<{ path: string; body: unknown }> = [];
+  vi.stubGlobal(
+    'fetch',
+    vi.fn((url: string, init: RequestInit = {}) => {
+      const path = url.replace(/^https?:\/\/[^/]+/, '');
+      calls.push({ path, body: typeof init.body === 'string' ? (JSON.parse(init.body) as unknown) : undefined });
+      return Promise.resolve(answer(path, init));
+    }),
+  );
+  return calls;
+}
+
+const json = (body: unknown, status = 200): Response =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const sse = (events: Array<[string, unknown]>): Response =>
+  new Response(events.map(([event, data]) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`).join(''), {
+    headers: { 'content-type': 'text/event-stream' },
+  });
+
+const api = (): PerchApi => new PerchApi(Promise.resolve({ baseUrl: 'http://perch.test', headers: {}, desktop: false }));
+
+beforeEach(() => {
+  // jsdom has neither; the views use them for smooth streaming and for growing quick ask.
+  vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => setTimeout(() => callback(0), 0));
+  vi.stubGlobal('cancelAnimationFrame', (handle: number) => clearTimeout(handle));
+  vi.stubGlobal(
+    'ResizeObserver',
+    class {
+      observe(): void {}
+      disconnect(): void {}
+    },
+  );
+});
+afterEach(() => {
+  vi.unstubAllGlobals();
+  delete window.perch;
+});
+
+describe('sign-in', () => {
+  it('exchanges the token on Enter and then checks the session', async () => {
+    const calls = fakeService((path) =>
+      path === '/api/v1/auth/session' ? new Response(null, { status: 204 }) : json({ signed_in: false }),
+    );
+    render(
+      <ApiProvider api={api()}>
+        <SignIn />
+      </ApiProvider>,
+    );
+    await userEvent.type(screen.getByLabelText('API token'), 'perch_secret{Enter}');
+    await waitFor(() => expect(calls.map((call) => call.path)).toContain('/api/v1/auth/session'));
+    expect(calls[0]?.body).toEqual({ token: 'perch_secret' });
+    expect(JSON.stringify(localStorage)).not.toContain('perch_secret');
+  });
+
+  it('says so when the token is wrong', async () => {
+    fakeService(() => json({ error: { type: 'authentication_error', message: 'no' } }, 401));
+    render(
+      <ApiProvider api={api()}>
+        <SignIn />
+      </ApiProvider>,
+    );
+    await userEvent.type(screen.getByLabelText('API token'), 'wrong{Enter}');
+    expect(await screen.findByRole('alert')).toHaveTextContent('That is not the API token');
+  });
+});
+
+describe('quick ask', () => {
+  const renderQuickAsk = () =>
+    render(
+      <ApiProvider api={api()}>
+        <QuickAsk />
+      </ApiProvider>,
+    );
+
+  it('has its message box focused on open', () => {
+    fakeService(() => json({}));
+    renderQuickAsk();
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveFocus();
+  });
+
+  it('sends on Enter and streams the answer below', async () => {
+    const calls = fakeService(() =>
+      sse([
+        ['start', { session_id: 'ses_1', message_id: 'msg_1', model: 'm' }],
+        ['delta', { text: 'Four' }],
+        ['done', { response: 'Four', session_id: 'ses_1' }],
+      ]),
+    );
+    renderQuickAsk();
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'What is 2+2?{Enter}');
+    expect(await screen.findByText('Four')).toBeInTheDocument();
+    expect(calls[0]).toEqual({ path: '/api/v1/chat', body: { message: 'What is 2+2?', stream: true } });
+    expect(await screen.findByRole('button', { name: 'Continue in chat' })).toBeInTheDocument();
+  });
+
+  it('adds a line on Shift+Enter instead of sending', async () => {
+    const calls = fakeService(() => json({}));
+    renderQuickAsk();
+    const box = screen.getByRole('textbox', { name: 'Message' });
+    await userEvent.type(box, 'first{Shift>}{Enter}{/Shift}second');
+    expect(box).toHaveValue('first\nsecond');
+    expect(calls).toHaveLength(0);
+  });
+
+  it('asks the desktop shell to hide on Esc', async () => {
+    fakeService(() => json({}));
+    const hideQuickAsk = vi.fn();
+    window.perch = { getConnection: vi.fn(), hideQuickAsk };
+    renderQuickAsk();
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), '{Escape}');
+    expect(hideQuickAsk).toHaveBeenCalledOnce();
+  });
+});
+
+describe('the chat message box', () => {
+  function Harness({ onSend }: { onSend: (text: string, files: unknown[]) => void }) {
+    const attachments = useAttachments(1);
+    return <Composer streaming={false} attachments={attachments} onSend={onSend} onStop={() => {}} />;
+  }
+
+  it('sends on Enter with the attached files, and empties itself', async () => {
+    const onSend = vi.fn();
+    const { container } = render(<Harness onSend={onSend} />);
+    const input = container.querySelector<HTMLInputElement>('input[type="file"]');
+    if (!input) throw new Error('no file input');
+    await userEvent.upload(input, new File(['print(1)'], 'script.py', { type: 'text/x-python' }));
+    expect(await screen.findByRole('button', { name: 'Remove script.py' })).toBeInTheDocument();
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'Review this{Enter}');
+    expect(onSend).toHaveBeenCalledWith('Review this', [
+      { name: 'script.py', media_type: 'text/x-python', data: btoa('print(1)') },
+    ]);
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveValue('');
+    expect(screen.queryByRole('button', { name: 'Remove script.py' })).not.toBeInTheDocument();
+  });
+
+  it('refuses a file over the upload limit with a message', async () => {
+    const { container } = render(<Harness onSend={vi.fn()} />);
+    const input = container.querySelector<HTMLInputElement>('input[type="file"]');
+    if (!input) throw new Error('no file input');
+    await act(() => userEvent.upload(input, new File([new Uint8Array(2 * 1024 * 1024)], 'big.bin')));
+    expect(await screen.findByRole('alert')).toHaveTextContent('big.bin is larger than 1 MB');
+  });
+});
+
+describe('small pieces', () => {
+  it('says where to add a missing API key', () => {
+    render(<ErrorNotice error={{ type: 'no_api_key', message: 'x' }} />);
+    expect(screen.getByRole('alert')).toHaveTextContent('No API key yet — add one in Settings.');
+    expect(screen.getByRole('link', { name: 'Settings' })).toHaveAttribute('href', '#/settings');
+  });
+
+  it('formats tokens and cost for people', () => {
+    expect(formatTokens({ input_tokens: 1200, output_tokens: 34 })).toMatch(/1,?200 in · 34 out/);
+    expect(formatCost(0.000238)).toBe('$0.0002');
+    expect(formatCost(1.5)).toBe('$1.50');
+    expect(formatCost(null)).toBe('cost unknown');
+  });
+
+  it('routes by hash', () => {
+    expect(parseRoute('')).toEqual({ view: 'chat' });
+    expect(parseRoute('#/chat/ses_1')).toEqual({ view: 'chat', sessionId: 'ses_1' });
+    expect(parseRoute('#/quick-ask')).toEqual({ view: 'quick-ask' });
+    expect(parseRoute('#/settings')).toEqual({ view: 'settings' });
+  });
+});
