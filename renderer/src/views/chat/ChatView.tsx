@@ -58,7 +58,9 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const [keyConfigured, setKeyConfigured] = useState(true);
   const [noKey, setNoKey] = useState(false);
   const [pending, setPending] = useState<PendingTurn | undefined>();
-  const [sidebarOpen, setSidebarOpen] = useState(false);
+  // On narrow windows the sessions slide over the conversation; opening another session closes them.
+  const [sidebarOpenAt, setSidebarOpenAt] = useState<string | undefined>();
+  const sidebarOpen = sidebarOpenAt !== undefined && sidebarOpenAt === (sessionId ?? '');
   const { answer, ask, stop } = useAnswerStream();
   const attachments = useAttachments(maxUploadMb);
   const { scrollerRef, contentRef, atBottom, jumpToLatest } = useStickToBottom<HTMLElement, HTMLDivElement>();
@@ -188,13 +190,21 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
         onRename={rename}
         onDelete={remove}
       />
+      {sidebarOpen && (
+        <button
+          className="sidebar-backdrop"
+          type="button"
+          aria-label="Close sessions"
+          onClick={() => setSidebarOpenAt(undefined)}
+        />
+      )}
       <main className="conversation" {...dropHandlers((files) => void attachments.addFiles(files))}>
         <header className="conversation-header">
           <button
             className="button quiet sidebar-toggle"
             type="button"
             aria-expanded={sidebarOpen}
-            onClick={() => setSidebarOpen((open) => !open)}
+            onClick={() => setSidebarOpenAt(sidebarOpen ? undefined : (sessionId ?? ''))}
           >
             ☰<span className="visually-hidden">Sessions</span>
           </button>
