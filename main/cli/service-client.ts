@@ -1,6 +1,7 @@
 import { readRuntimeInfo } from '../core/runtime-file.js';
 import { TokenStore } from '../core/secrets.js';
 import { SettingsStore } from '../core/settings/settings-store.js';
+import { SseReader, type ServerSentEvent } from '../core/sse-reader.js';
 
 /** The service is not answering at all (not started, or another port). */
 export class ServiceDownError extends Error {
@@ -22,10 +23,7 @@ export class ServiceError extends Error {
   }
 }
 
-export interface ServerSentEvent {
-  event: string;
-  data: unknown;
-}
+export type { ServerSentEvent };
 
 const connectHost = (host: string): string => {
   // A wildcard bind is reachable on loopback; IPv6 literals need brackets in a URL.
@@ -87,22 +85,9 @@ export class ServiceClient {
       return;
     }
     const decoder = new TextDecoder();
-    let buffer = '';
+    const events = new SseReader();
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let boundary = buffer.indexOf('\n\n');
-      while (boundary !== -1) {
-        const block = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) event = line.slice(7);
-          else if (line.startsWith('data: ')) data.push(line.slice(6));
-        }
-        if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) as unknown };
-        boundary = buffer.indexOf('\n\n');
-      }
+      yield* events.push(decoder.decode(chunk, { stream: true }));
     }
   }
 

@@ -1,4 +1,5 @@
 import type { PerchBridge } from '../../../preload/bridge';
+import { SseReader } from '../../../main/core/sse-reader';
 import type { AnswerEvent } from './types';
 
 declare global {
@@ -84,24 +85,11 @@ export class PerchApi {
     });
     if (!response.ok || !response.body) throw await errorOf(response);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
+    const events = new SseReader();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
-      buffer += value;
-      let boundary = buffer.indexOf('\n\n');
-      while (boundary !== -1) {
-        const block = buffer.slice(0, boundary);
-        buffer = buffer.slice(boundary + 2);
-        let event = 'message';
-        const data: string[] = [];
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) event = line.slice(7);
-          else if (line.startsWith('data: ')) data.push(line.slice(6));
-        }
-        if (data.length > 0) onEvent({ event, data: JSON.parse(data.join('\n')) as unknown } as AnswerEvent);
-        boundary = buffer.indexOf('\n\n');
-      }
+      for (const event of events.push(value)) onEvent(event as AnswerEvent);
     }
   }
 

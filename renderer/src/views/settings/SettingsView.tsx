@@ -29,28 +29,37 @@ function Section({ title, children, note }: { title: string; children: ReactNode
 
 const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
 
-function ApiKeyForm({ state, onChange }: { state: ApiKeyState; onChange: (state: ApiKeyState) => void }) {
-  const { api } = useApi();
-  const [key, setKey] = useState('');
+/** Runs a change and says how it went: its confirmation, or the service's reason for refusing it. */
+function useOutcome(): [Outcome, (change: () => Promise<string>) => Promise<void>] {
   const [outcome, setOutcome] = useState<Outcome>();
-  const save = async (event: SubmitEvent): Promise<void> => {
-    event.preventDefault();
+  const run = async (change: () => Promise<string>): Promise<void> => {
     try {
-      const next = await api.request<ApiKeyState>('PUT', '/api/v1/settings/api-key', { api_key: key.trim() });
-      setKey('');
-      onChange(next);
-      setOutcome({ kind: 'ok', text: 'API key saved. It is never shown again.' });
+      setOutcome({ kind: 'ok', text: await change() });
     } catch (error) {
       setOutcome({ kind: 'error', text: messageOf(error) });
     }
   };
+  return [outcome, run];
+}
+
+function ApiKeyForm({ state, onChange }: { state: ApiKeyState; onChange: (state: ApiKeyState) => void }) {
+  const { api } = useApi();
+  const [key, setKey] = useState('');
+  const [outcome, run] = useOutcome();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    await run(async () => {
+      const next = await api.request<ApiKeyState>('PUT', '/api/v1/settings/api-key', { api_key: key.trim() });
+      setKey('');
+      onChange(next);
+      return 'API key saved. It is never shown again.';
+    });
+  };
   const removeKey = async (): Promise<void> => {
-    try {
+    await run(async () => {
       onChange(await api.request<ApiKeyState>('DELETE', '/api/v1/settings/api-key'));
-      setOutcome({ kind: 'ok', text: 'Stored API key removed.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'Stored API key removed.';
+    });
   };
   const status = state.configured ? (state.source === 'environment' ? 'Set (from ANTHROPIC_API_KEY)' : 'Set') : 'Not set';
   return (
@@ -101,18 +110,16 @@ function ClaudeForm({
   const [maxTokens, setMaxTokens] = useState(String(claude.maxTokens));
   const [upstreamUrl, setUpstreamUrl] = useState(claude.upstreamUrl);
   const [systemPrompt, setSystemPrompt] = useState(claude.systemPrompt);
-  const [outcome, setOutcome] = useState<Outcome>();
+  const [outcome, run] = useOutcome();
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
-    try {
+    await run(async () => {
       const next = await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
         claude: { model: model.trim(), maxTokens: Number(maxTokens), upstreamUrl: upstreamUrl.trim(), systemPrompt },
       });
       onSaved(next);
-      setOutcome({ kind: 'ok', text: 'Saved.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'Saved.';
+    });
   };
   const listed = models?.models ?? [];
   return (
@@ -183,7 +190,7 @@ function TokenControls({ desktop }: { desktop: boolean }) {
   const { api } = useApi();
   const [token, setToken] = useState<string | undefined>();
   const [copied, setCopied] = useState(false);
-  const [outcome, setOutcome] = useState<Outcome>();
+  const [outcome, run] = useOutcome();
   const reveal = async (): Promise<void> => {
     if (token) {
       setToken(undefined);
@@ -202,12 +209,10 @@ function TokenControls({ desktop }: { desktop: boolean }) {
       !window.confirm('Make a new token? Every editor and script using the old one stops working until you give it the new one.')
     )
       return;
-    try {
+    await run(async () => {
       setToken((await api.request<{ token: string }>('POST', '/api/v1/auth/token/regenerate')).token);
-      setOutcome({ kind: 'ok', text: 'New token made. Update your editors and scripts.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'New token made. Update your editors and scripts.';
+    });
   };
   return (
     <div className="field">
@@ -248,10 +253,10 @@ function LocalApiForm({ view, onSaved }: { view: SettingsResponse; onSaved: (vie
   const [port, setPort] = useState(String(local.port));
   const [host, setHost] = useState(local.host);
   const [origins, setOrigins] = useState(local.allowedOrigins.join('\n'));
-  const [outcome, setOutcome] = useState<Outcome>();
+  const [outcome, run] = useOutcome();
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
-    try {
+    await run(async () => {
       const allowedOrigins = origins
         .split('\n')
         .map((line) => line.trim())
@@ -261,10 +266,8 @@ function LocalApiForm({ view, onSaved }: { view: SettingsResponse; onSaved: (vie
           api: { port: Number(port), host: host.trim(), allowedOrigins },
         }),
       );
-      setOutcome({ kind: 'ok', text: 'Saved. A new port or address applies when Perch restarts.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'Saved. A new port or address applies when Perch restarts.';
+    });
   };
   const cli = (key: string): ReactNode =>
     editable ? null : (
@@ -330,19 +333,17 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
   const [shortcut, setShortcut] = useState(desktop.shortcut);
   const [startAtLogin, setStartAtLogin] = useState(desktop.startAtLogin);
   const [startHidden, setStartHidden] = useState(desktop.startHidden);
-  const [outcome, setOutcome] = useState<Outcome>();
+  const [outcome, run] = useOutcome();
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
-    try {
+    await run(async () => {
       onSaved(
         await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
           desktop: { shortcut: shortcut.trim(), startAtLogin, startHidden },
         }),
       );
-      setOutcome({ kind: 'ok', text: 'Saved.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'Saved.';
+    });
   };
   return (
     <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
@@ -375,16 +376,14 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
 function AppearanceForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
   const { api } = useApi();
   const [theme, setTheme] = useState<ThemeChoice>(view.settings.ui.theme);
-  const [outcome, setOutcome] = useState<Outcome>();
+  const [outcome, run] = useOutcome();
   const choose = async (next: ThemeChoice): Promise<void> => {
     setTheme(next);
     applyTheme(next);
-    try {
+    await run(async () => {
       onSaved(await api.request<SettingsResponse>('PATCH', '/api/v1/settings', { ui: { theme: next } }));
-      setOutcome({ kind: 'ok', text: 'Saved.' });
-    } catch (error) {
-      setOutcome({ kind: 'error', text: messageOf(error) });
-    }
+      return 'Saved.';
+    });
   };
   return (
     <fieldset className="settings-form theme-choices">

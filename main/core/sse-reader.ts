@@ -1,0 +1,32 @@
+/**
+ * Reads Server-Sent Events from a body that arrives in arbitrary pieces. Pure (no Node or DOM
+ * APIs), so the CLI and the web UI share it.
+ */
+export interface ServerSentEvent {
+  event: string;
+  data: unknown;
+}
+
+export class SseReader {
+  private buffer = '';
+
+  /** Takes the next piece of text; returns the events it completed (data parsed as JSON). */
+  push(text: string): ServerSentEvent[] {
+    this.buffer += text;
+    const events: ServerSentEvent[] = [];
+    let boundary = this.buffer.indexOf('\n\n');
+    while (boundary !== -1) {
+      const block = this.buffer.slice(0, boundary);
+      this.buffer = this.buffer.slice(boundary + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) event = line.slice(7);
+        else if (line.startsWith('data: ')) data.push(line.slice(6));
+      }
+      if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as unknown });
+      boundary = this.buffer.indexOf('\n\n');
+    }
+    return events;
+  }
+}
