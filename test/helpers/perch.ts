@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../main/core/logger.js';
+import { SseReader, type ServerSentEvent } from '../../main/core/sse-reader.js';
 import { startService, type RunningService } from '../../main/service.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
 
@@ -112,22 +113,9 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
   return perch;
 }
 
-export interface SseEvent {
-  event: string;
-  data: unknown;
-}
+export type SseEvent = ServerSentEvent;
 
 /** Parses a complete Server-Sent Events body into its events (comments skipped). */
 export function parseSse(text: string): SseEvent[] {
-  const events: SseEvent[] = [];
-  for (const block of text.split('\n\n')) {
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as unknown });
-  }
-  return events;
+  return new SseReader().push(text.endsWith('\n\n') ? text : `${text}\n\n`);
 }
