@@ -11,7 +11,6 @@ import { review } from './review-command.js';
 import { ServiceDownError } from './service-client.js';
 import { status } from './status-command.js';
 import { processOutput, readAllStdin, type Output } from './output.js';
-import { serve } from './serve-command.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -55,6 +54,8 @@ export function buildProgram(environment: CliEnvironment): Command {
     .option('--host <address>', 'address to bind (default: setting api.host, 127.0.0.1)')
     .option(...dataDirOption)
     .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+      // The service (express, the SDK, SQLite) loads only for `serve`: other commands stay quick.
+      const { serve } = await import('./serve-command.js');
       await serve(
         {
           dataDir: resolveDataDir(options.dataDir, env),

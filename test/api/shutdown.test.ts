@@ -10,11 +10,23 @@ describe('graceful stop', () => {
     const dataDir = perch.dataDir;
     perch.upstream.enqueue({ kind: 'stall', textBefore: 'Partway through' });
     const response = await perch.request('/api/v1/chat', { json: { message: 'long question', stream: true } });
-    const body = response.text();
-    await expect.poll(() => perch.service.core.chat.activeAnswers).toBe(1);
+    // Read until the text has arrived, then stop the service with the answer still open.
+    const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+    let received = '';
+    // The fake sends "Partway " and "through" as two deltas.
+    while (!received.includes('"text":"through"')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value;
+    }
     await perch.service.stop({ graceMs: 100 });
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      received += value;
+    }
 
-    const events = parseSse(await body);
+    const events = parseSse(received);
     const last = events.at(-1);
     expect(last).toMatchObject({ event: 'error', data: { error: { type: 'shutdown' }, partial_response: 'Partway through' } });
     const { message_id } = events[0]?.data as { message_id: string };

@@ -231,8 +231,9 @@ describe('settings', () => {
 describe('without an API key', () => {
   it('says what to do, takes the key write-only, and then answers — the key never shows in the page', async () => {
     const keyless = await startUiStack({ apiKey: null });
+    const watched = await openPage(browser);
     try {
-      const p = await page();
+      const p = watched.page;
       await signIn(p, keyless);
       await ask(p, 'Hello?');
       await p.getByText('No API key yet — add one in').waitFor();
@@ -247,7 +248,11 @@ describe('without an API key', () => {
       await ask(p, 'Hello now?');
       await p.getByText('You said: Hello now?').waitFor();
       expect(await p.content()).not.toContain(TEST_API_KEY);
+      // The page stays with this service: wait for its last refresh, then close it before the service stops.
+      await p.getByRole('link', { name: /Hello now\?/ }).waitFor();
+      expect(watched.errors).toEqual([]);
     } finally {
+      await watched.context.close();
       await keyless.stop();
     }
   });

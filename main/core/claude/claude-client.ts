@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { noApiKey, PerchError } from '../errors.js';
 import { cancelledError, isRetryableStreamError, mapUpstreamError } from './upstream-errors.js';
@@ -203,7 +203,7 @@ export class ClaudeClient {
   /** Streams one answer. Resolves with the whole answer; rejects with an UpstreamFailure. */
   async stream(request: ClaudeRequest, handlers: StreamHandlers = {}): Promise<ClaudeAnswer> {
     const connection = this.options.connection();
-    const sdk = this.client(connection);
+    const sdk = await this.client(connection);
     const attempts = 1 + (this.options.streamRetries ?? 2);
     const baseDelay = this.options.streamRetryDelayMs ?? 500;
     for (let attempt = 1; ; attempt += 1) {
@@ -233,7 +233,7 @@ export class ClaudeClient {
     if (cache && cache.upstreamUrl === connection.upstreamUrl && Date.now() - cache.fetchedAt < MODELS_CACHE_MS) {
       return { models: cache.models, cached: true };
     }
-    const sdk = this.client(connection);
+    const sdk = await this.client(connection);
     try {
       const models: ModelInfo[] = [];
       for await (const model of sdk.models.list({ limit: 1000 })) {
@@ -249,10 +249,12 @@ export class ClaudeClient {
     }
   }
 
-  private client(connection: ClaudeConnection): Anthropic {
+  /** The SDK client for this key and URL; the SDK module itself loads on first use. */
+  private async client(connection: ClaudeConnection): Promise<Anthropic> {
     if (!connection.apiKey) throw noApiKey();
     const identity = `${connection.apiKey}\n${connection.upstreamUrl}\n${connection.timeoutSeconds}`;
     if (!this.sdk || this.sdkKey !== identity) {
+      const { default: Anthropic } = await import('@anthropic-ai/sdk');
       this.sdk = new Anthropic({
         apiKey: connection.apiKey,
         // Explicit, so ANTHROPIC_BASE_URL (which may point at Perch itself) is never read.

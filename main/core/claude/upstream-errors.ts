@@ -1,4 +1,5 @@
-import Anthropic from '@anthropic-ai/sdk';
+// The error classes alone: the client itself loads on first use (it is most of Perch's start-up time).
+import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk/core/error';
 import { PerchError } from '../errors.js';
 
 /** What went wrong talking to Claude, mapped to the status and type Perch answers with. */
@@ -35,9 +36,9 @@ function describeCause(error: unknown): string {
 /** Overloads and transient server errors that arrive inside a 200 stream (not retried by the SDK). */
 export function isRetryableStreamError(error: unknown): boolean {
   return (
-    error instanceof Anthropic.APIError &&
+    error instanceof APIError &&
     error.status === undefined &&
-    !(error instanceof Anthropic.APIConnectionError) &&
+    !(error instanceof APIConnectionError) &&
     (error.type === 'overloaded_error' || error.type === 'api_error')
   );
 }
@@ -48,7 +49,7 @@ export function cancelledError(): PerchError {
 
 export function mapUpstreamError(error: unknown, context: UpstreamErrorContext): PerchError {
   if (error instanceof PerchError) return error;
-  if (context.timedOut || error instanceof Anthropic.APIConnectionTimeoutError) {
+  if (context.timedOut || error instanceof APIConnectionTimeoutError) {
     return new PerchError(
       'upstream_timeout',
       504,
@@ -56,7 +57,7 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
       { cause: error },
     );
   }
-  if (error instanceof Anthropic.APIConnectionError) {
+  if (error instanceof APIConnectionError) {
     const cause = describeCause(error);
     return new PerchError(
       'upstream_unreachable',
@@ -65,7 +66,7 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
       { cause: error },
     );
   }
-  if (error instanceof Anthropic.APIError) {
+  if (error instanceof APIError) {
     const reason = error.apiMessage ?? error.message;
     // The SDK's error generics default to `any`; these are what it documents.
     const status = error.status as number | undefined;

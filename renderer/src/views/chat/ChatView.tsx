@@ -55,7 +55,8 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const [models, setModels] = useState<ModelList | undefined>();
   const [chosenModel, setChosenModel] = useState<string>('');
   const [maxUploadMb, setMaxUploadMb] = useState(DEFAULT_MAX_UPLOAD_MB);
-  const [keyConfigured, setKeyConfigured] = useState(true);
+  // Unknown until the settings arrive; a send before then checks first.
+  const [keyConfigured, setKeyConfigured] = useState<boolean | undefined>();
   const [noKey, setNoKey] = useState(false);
   const [pending, setPending] = useState<PendingTurn | undefined>();
   // On narrow windows the sessions slide over the conversation; opening another session closes them.
@@ -123,7 +124,7 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
 
   const send = async (text: string, files: AttachmentUpload[]): Promise<void> => {
     // Without a key the answer cannot come: say so (and where to fix it) instead of asking.
-    if (!keyConfigured) {
+    if (keyConfigured !== true) {
       const settings = await api.get<SettingsResponse>('/api/v1/settings').catch(() => undefined);
       if (!settings || !applySettings(settings)) {
         setNoKey(true);
