@@ -159,6 +159,34 @@ describe('chat', () => {
     await p.getByRole('list', { name: 'Attachments' }).getByText('dot.png').waitFor();
   });
 
+  it('takes files dropped on the conversation or pasted into the message box', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    await p.evaluate(() => {
+      const drop = new DataTransfer();
+      drop.items.add(new File(['dropped text'], 'dropped.txt', { type: 'text/plain' }));
+      const target = document.querySelector('section.messages');
+      target?.dispatchEvent(new DragEvent('dragover', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      target?.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+      const paste = new DataTransfer();
+      paste.items.add(new File(['pasted text'], 'pasted.txt', { type: 'text/plain' }));
+      document
+        .querySelector('textarea[aria-label="Message"]')
+        ?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true, cancelable: true }));
+    });
+    const queued = p.getByRole('list', { name: 'Files to send' });
+    await queued.getByText('dropped.txt').waitFor();
+    await queued.getByText('pasted.txt').waitFor();
+    await ask(p, 'Compare these');
+    await p.getByText('You said: Compare these').waitFor();
+    const body = stack.upstream.messageRequests.at(-1)?.body as {
+      messages: Array<{ content: Array<{ type: string; text?: string }> }>;
+    };
+    const texts = body.messages.at(-1)?.content.map((block) => block.text ?? '') ?? [];
+    expect(texts[0]).toContain('<file name="dropped.txt">');
+    expect(texts[1]).toContain('<file name="pasted.txt">');
+  });
+
   it('keeps its layout with a long answer and a very long code line', async () => {
     const p = await page({ width: 680, height: 420 });
     await signIn(p, stack);
