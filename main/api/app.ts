@@ -22,6 +22,7 @@ import { checkCredentials, isDesktopRequest, type CredentialContext } from './cr
 import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { authRoutes } from './routes/auth.js';
 import { settingsRoutes } from './routes/settings.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
@@ -163,9 +164,11 @@ export function createApp(options: AppOptions): PerchApp {
 
   const health = healthRoutes(routeContext);
   const auth = authRoutes(routeContext);
+  const webhooks = webhookRoutes(routeContext);
   const routers = [
     health.publicRouter,
     auth.publicRouter,
+    webhooks,
     health.privateRouter,
     auth.privateRouter,
     settingsRoutes(routeContext),
@@ -178,6 +181,8 @@ export function createApp(options: AppOptions): PerchApp {
   ];
   app.use(health.publicRouter);
   app.use(auth.publicRouter);
+  // Webhooks come through tunnels under other names; each proves itself with a signature.
+  app.use(webhooks);
 
   const api = express.Router();
   const noStore: RequestHandler = (_req, res, next) => {
@@ -211,7 +216,7 @@ export function createApp(options: AppOptions): PerchApp {
     }
     parser(req, res, next);
   });
-  for (const router of routers.slice(2)) api.use(router);
+  for (const router of routers.slice(3)) api.use(router);
   app.use((req, res, next) => (isApiPath(req.path) ? api(req, res, next) : next()));
 
   if (options.staticDir && existsSync(options.staticDir)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WEBHOOK_ROUTES } from './openapi-webhooks.js';
 import * as request from './schemas.js';
 import * as response from './response-schemas.js';
 
@@ -302,6 +303,7 @@ export const ROUTES: RouteDoc[] = [
     upload: request.analyzeFields,
     responses: { 200: { description: 'The analysis', schema: response.legacyUpload }, ...answerErrors },
   },
+  ...WEBHOOK_ROUTES,
 ];
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {

@@ -162,6 +162,15 @@ const settingsShape = z.object({
     maxUploadMb: z.number(),
   }),
   ui: z.object({ theme: z.enum(['system', 'light', 'dark']) }),
+  jobs: z.object({ maxConcurrentRuns: z.number().int() }),
+  github: z.object({
+    webhookSecret: z.string().meta({ description: 'Always empty here: see `secrets`.' }),
+    token: z.string().meta({ description: 'Always empty here: see `secrets`.' }),
+    apiUrl: z.string(),
+    trigger: z.enum(['pull_request', 'on_demand']),
+    label: z.string(),
+  }),
+  slack: z.object({ signingSecret: z.string().meta({ description: 'Always empty here: see `secrets`.' }) }),
   desktop: z.object({ shortcut: z.string(), startAtLogin: z.boolean(), startHidden: z.boolean() }),
 });
 
@@ -169,6 +178,9 @@ export const settingsResponse = z.object({
   settings: settingsShape.meta({ description: 'What the settings file says (with defaults).' }),
   effective: settingsShape.meta({ description: 'What is in force, with environment overrides applied.' }),
   api_key: apiKeyState,
+  secrets: z
+    .record(z.string(), z.boolean())
+    .meta({ description: 'Secret setting → whether it is set (values are never returned).' }),
   overridden: z.record(z.string(), z.string()).meta({ description: 'Setting → the environment variable overriding it.' }),
   editable: z.object({ security: z.boolean(), desktop: z.boolean() }),
   cli: z.record(z.string(), z.string()).meta({ description: 'The CLI command that changes each security setting.' }),

@@ -1,5 +1,6 @@
 import { FileApiKeySource } from '../core/secrets.js';
-import { SettingsStore } from '../core/settings/settings-store.js';
+import { isSecretSetting, maskSecrets, SettingsStore } from '../core/settings/settings-store.js';
+import type { Settings } from '../core/settings/schema.js';
 import { PerchError } from '../core/errors.js';
 import type { Output } from './output.js';
 
@@ -21,11 +22,22 @@ export function configGet(dataDir: string, key: string | undefined, out: Output,
     return;
   }
   const settings = new SettingsStore(dataDir, { env, onWarning: out.stderr });
+  const setOrNot = (isSet: boolean): string => (isSet ? 'set' : 'not set');
   if (key === undefined) {
-    out.stdout(formatValue({ apiKey: describeKey(), ...(settings.get() as object) }));
+    out.stdout(formatValue({ apiKey: describeKey(), ...maskSecrets(settings.get() as Settings, setOrNot) }));
     return;
   }
-  out.stdout(formatValue(settings.get(key)));
+  const value = settings.get(key);
+  // Secrets are shown only as set or not set, like the API key.
+  out.stdout(
+    formatValue(
+      isSecretSetting(key)
+        ? setOrNot(value !== '')
+        : key.includes('.')
+          ? value
+          : (maskSecrets({ ...(settings.get() as Settings) }, setOrNot) as unknown as Record<string, unknown>)[key],
+    ),
+  );
   const variable = settings.overriddenBy(key);
   if (variable) out.stderr(`note: ${variable} is set, so the running service uses ${env[variable]} instead.`);
 }
@@ -49,6 +61,12 @@ export async function configSet(
     return;
   }
   const settings = new SettingsStore(dataDir, { env, onWarning: out.stderr });
+  if (isSecretSetting(key)) {
+    // Like the API key: "-" reads it from stdin, and it is never echoed.
+    settings.set(key, value === '-' ? (await readStdin()).trim() : value.trim());
+    out.stdout(`${key} saved (it is never shown again).`);
+    return;
+  }
   settings.setFromText(key, value);
   out.stdout(`${key} = ${formatValue(settings.get(key))}`);
   const variable = settings.overriddenBy(key);

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { PerchError, invalidRequest } from '../../core/errors.js';
 import { DESKTOP_SETTINGS, SECURITY_SETTINGS, type Settings } from '../../core/settings/schema.js';
-import { ENVIRONMENT_OVERRIDES } from '../../core/settings/settings-store.js';
+import { ENVIRONMENT_OVERRIDES, maskSecrets, secretsSet } from '../../core/settings/settings-store.js';
 import { apiKeyRequest, settingsPatch } from '../schemas.js';
 import { parseInput } from '../validation.js';
 import { desktopOnly } from './auth.js';
@@ -14,14 +14,17 @@ const isDesktop = (key: string): boolean => (DESKTOP_SETTINGS as readonly string
 export function settingsView(context: RouteContext, desktop: boolean): Record<string, unknown> {
   const { core } = context;
   const stored: Settings = core.settings.storedWithDefaults();
+  // Secrets are write-only: their values never leave, only whether they are set.
+  const hidden = (): string => '';
   const overridden = Object.fromEntries(
     Object.keys(ENVIRONMENT_OVERRIDES)
       .map((key) => [key, core.settings.overriddenBy(key)] as const)
       .filter(([, variable]) => variable !== undefined),
   );
   return {
-    settings: stored,
-    effective: core.currentSettings(),
+    settings: maskSecrets(stored, hidden),
+    effective: maskSecrets(core.currentSettings(), hidden),
+    secrets: secretsSet(stored),
     api_key: { configured: core.apiKeys.get() !== undefined, source: core.apiKeys.origin() ?? null },
     overridden,
     editable: { security: desktop, desktop },

@@ -55,6 +55,32 @@ export const settingsSchema = z.object({
       theme: z.enum(['system', 'light', 'dark']).default('system'),
     })
     .prefault({}),
+  /** Scheduled prompts. */
+  jobs: z
+    .object({
+      /** How many scheduled runs may ask Claude at the same time (a run never overlaps itself). */
+      maxConcurrentRuns: z.number().int().min(1).max(16).default(2),
+    })
+    .prefault({}),
+  /** Pull-request reviews from GitHub webhooks. */
+  github: z
+    .object({
+      webhookSecret: z.string().default(''),
+      token: z.string().default(''),
+      /** Every GitHub call is built from this (GitHub Enterprise: https://host/api/v3). */
+      apiUrl: z.url({ protocol: /^https?$/ }).default('https://api.github.com'),
+      /** `pull_request`: review when a PR opens or changes; `on_demand`: only on a label or an "@perch review" comment. */
+      trigger: z.enum(['pull_request', 'on_demand']).default('pull_request'),
+      /** The label that asks for a review in on-demand mode. */
+      label: z.string().trim().min(1).max(100).default('perch-review'),
+    })
+    .prefault({}),
+  /** Slack slash commands. */
+  slack: z
+    .object({
+      signingSecret: z.string().default(''),
+    })
+    .prefault({}),
   /** Used by the desktop app (tray, global shortcut, login item). */
   desktop: z
     .object({
@@ -70,6 +96,12 @@ export const settingsSchema = z.object({
  * (which has file access) change them; API clients see them read-only.
  */
 export const SECURITY_SETTINGS = ['api.port', 'api.host', 'api.allowedHosts', 'api.allowedOrigins'] as const;
+
+/**
+ * Settings that hold secrets: they can be set by any authenticated client but never read back
+ * (the API and `perch config get` say only whether they are set).
+ */
+export const SECRET_SETTINGS = ['github.webhookSecret', 'github.token', 'slack.signingSecret'] as const;
 
 /** Settings only the desktop app can apply (the OS login item, the global shortcut). */
 export const DESKTOP_SETTINGS = ['desktop.shortcut', 'desktop.startAtLogin', 'desktop.startHidden'] as const;

@@ -6,7 +6,7 @@ import { PerchError } from '../errors.js';
 import { FileVersion, type DirectoryChanges } from '../files/directory-changes.js';
 import { dataFiles } from '../paths.js';
 import { parseSettingText, schemaForKey, unknownSettingError } from './keys.js';
-import { settingsSchema, type Settings, type StoredSettings } from './schema.js';
+import { SECRET_SETTINGS, settingsSchema, type Settings, type StoredSettings } from './schema.js';
 
 /** Which environment variable overrides which setting (ARCHITECTURE.md's contract). */
 export const ENVIRONMENT_OVERRIDES = {
@@ -233,5 +233,19 @@ export class SettingsStore {
     this.onWarning(`The settings file ${this.filePath} was not valid JSON; it was moved to ${aside} and defaults are used.`);
   }
 }
+
+/** Which secret settings hold a value. */
+export function secretsSet(settings: Settings): Record<string, boolean> {
+  return Object.fromEntries(SECRET_SETTINGS.map((key) => [key, getPath(settings as unknown as Plain, key) !== '']));
+}
+
+/** The settings with every secret replaced (by what `describe` says about it): safe to show. */
+export function maskSecrets(settings: Settings, describe: (isSet: boolean) => string): Settings {
+  let masked = settings as unknown as Plain;
+  for (const [key, isSet] of Object.entries(secretsSet(settings))) masked = withPath(masked, key, describe(isSet));
+  return masked as unknown as Settings;
+}
+
+export const isSecretSetting = (key: string): boolean => (SECRET_SETTINGS as readonly string[]).includes(key);
 
 export type { Settings, StoredSettings };

@@ -91,6 +91,70 @@ const MIGRATIONS: ReadonlyArray<string> = [
   );
   CREATE INDEX usage_by_time ON usage (created_at);
   `,
+  `
+  -- Scheduled prompts. Times are epoch milliseconds; output says where results go besides history.
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    cron TEXT,
+    timezone TEXT,
+    interval_seconds INTEGER,
+    model TEXT,
+    system TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    missed TEXT NOT NULL DEFAULT 'run_once' CHECK (missed IN ('skip', 'run_once')),
+    output TEXT NOT NULL DEFAULT '{}',
+    last_run_at INTEGER,
+    next_run_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE job_runs (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'catch_up')),
+    scheduled_for INTEGER,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'missed')),
+    output TEXT,
+    error TEXT,
+    model TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    delivery TEXT
+  );
+  CREATE INDEX job_runs_by_job ON job_runs (job_id, started_at DESC);
+
+  -- Webhook deliveries already handled, so a redelivery does the work once.
+  CREATE TABLE webhook_deliveries (
+    source TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (source, delivery_id)
+  );
+
+  -- Pull-request reviews posted (or attempted) for GitHub webhooks.
+  CREATE TABLE reviews (
+    id TEXT PRIMARY KEY,
+    repo TEXT NOT NULL,
+    pr_number INTEGER NOT NULL,
+    head_sha TEXT,
+    status TEXT NOT NULL CHECK (status IN ('running', 'posted', 'failed')),
+    comment_url TEXT,
+    error TEXT,
+    model TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX reviews_by_time ON reviews (created_at DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,4 @@
+import type { RouteDoc } from './openapi.js';
+
+/** The webhook routes, as the OpenAPI document describes them. */
+export const WEBHOOK_ROUTES: RouteDoc[] = [];
