@@ -5,6 +5,7 @@ import { createApp } from './api/app.js';
 import { PerchError } from './core/errors.js';
 import { PerchCore, type PerchCoreOptions } from './core/perch-core.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from './core/runtime-file.js';
+import { drainWebhookWork } from './core/webhooks/index.js';
 
 export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'> {
   logger: Logger;
@@ -98,6 +99,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const address = server.address() as AddressInfo;
   bound = { host, port: address.port, url: `http://${formatHost(host)}:${address.port}` };
   writeRuntimeInfo(core.dataDir, { pid: process.pid, ...bound, version: core.version, started_at: core.startedAt.toISOString() });
+  // Scheduled prompts start with the service (and catch up on what was missed while it was off).
+  core.scheduler.start();
   if (!isLoopback(host)) {
     logger.warn(
       `Perch is listening on ${host}, reachable from other machines. The API token is still required; prefer 127.0.0.1 unless you need remote access.`,
@@ -110,7 +113,8 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       removeRuntimeInfo(core.dataDir);
       server.closeIdleConnections();
-      await core.chat.drain(stopOptions.graceMs ?? 10_000);
+      const graceMs = stopOptions.graceMs ?? 10_000;
+      await Promise.all([core.chat.drain(graceMs), core.scheduler.stop(graceMs), drainWebhookWork(core, graceMs)]);
       server.closeIdleConnections();
       // Streams have ended; give their responses a moment to flush, then drop what remains.
       const forced = setTimeout(() => server.closeAllConnections(), 1_000);

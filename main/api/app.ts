@@ -21,8 +21,9 @@ import {
 import { checkCredentials, isDesktopRequest, type CredentialContext } from './credentials.js';
 import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { authRoutes } from './routes/auth.js';
+import { jobRoutes } from './routes/jobs.js';
 import { settingsRoutes } from './routes/settings.js';
-import { webhookRoutes } from './routes/webhooks.js';
+import { reviewRoutes, webhookRoutes } from './routes/webhooks.js';
 import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
@@ -172,6 +173,8 @@ export function createApp(options: AppOptions): PerchApp {
     health.privateRouter,
     auth.privateRouter,
     settingsRoutes(routeContext),
+    jobRoutes(routeContext),
+    reviewRoutes(routeContext),
     chatRoutes(routeContext),
     sessionRoutes(routeContext),
     fileRoutes(routeContext),

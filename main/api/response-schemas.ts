@@ -189,3 +189,46 @@ export const settingsResponse = z.object({
 export const tokenResponse = z.object({ token: z.string() });
 
 export const signInState = z.object({ signed_in: z.boolean() });
+
+export const job = z.object({
+  id: z.string(),
+  name: z.string(),
+  prompt: z.string(),
+  cron: z.string().nullable(),
+  timezone: z.string().nullable(),
+  interval_seconds: z.number().int().nullable(),
+  model: z.string().nullable(),
+  system: z.string().nullable(),
+  enabled: z.boolean(),
+  missed: z.enum(['skip', 'run_once']),
+  output: z.object({ notify: z.boolean().optional(), file: z.string().optional(), url: z.string().optional() }),
+  running: z.boolean(),
+  last_run_at: z.iso.datetime().nullable(),
+  next_run_at: z.iso.datetime().nullable().meta({ description: 'Null when the job is disabled.' }),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+
+export const jobList = z.object({ jobs: z.array(job) });
+
+export const jobRun = z.object({
+  id: z.string(),
+  job_id: z.string(),
+  trigger: z.enum(['schedule', 'manual', 'catch_up']),
+  scheduled_for: z.iso.datetime().nullable(),
+  started_at: z.iso.datetime(),
+  finished_at: z.iso.datetime().nullable(),
+  status: z.enum(['running', 'succeeded', 'failed', 'missed']),
+  output: z.string().nullable(),
+  error: z.string().nullable(),
+  model: z.string().nullable(),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).nullable(),
+  cost_usd: z.number().nullable(),
+  delivery: z
+    .record(z.string(), z.string())
+    .nullable()
+    .meta({ description: 'What happened to each output (file, url, notify).' }),
+});
+
+export const jobRunList = z.object({ runs: z.array(jobRun), has_more: z.boolean() });
+export const startedRun = z.object({ run: jobRun });

@@ -143,3 +143,49 @@ export const apiKeyRequest = z.object({
 
 /** A partial settings object: only the keys to change, nested as in GET /api/v1/settings. */
 export const settingsPatch = z.record(z.string(), z.record(z.string(), z.unknown()));
+
+// Scheduled prompts.
+const jobOutput = z.object({
+  notify: z.boolean().optional().meta({ description: 'Show a desktop notification (in the desktop app).' }),
+  file: z.string().min(1).optional().meta({ description: 'An absolute path the result is appended to.' }),
+  url: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'A URL the result is POSTed to as {text, job, output} (a Slack incoming webhook works).' }),
+});
+
+const jobFields = {
+  name: z.string().trim().min(1, 'give the job a name').max(200),
+  prompt: z.string().min(1, 'the prompt must not be empty').max(100_000).meta({
+    description: 'May use {{date}}, {{time}} (in the job’s zone) and {{last_output}} (the previous run’s answer).',
+  }),
+  cron: z.string().max(200).nullish().meta({ description: '5 fields (minute hour day month weekday) or 6 (seconds first).' }),
+  timezone: z.string().max(100).nullish().meta({ description: 'An IANA zone for the cron schedule (default: the system’s).' }),
+  interval_seconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(366 * 24 * 3600)
+    .nullish(),
+  model: z.string().trim().min(1).max(128).nullish(),
+  system: z.string().max(100_000).nullish(),
+  enabled: z.boolean().optional(),
+  missed: z
+    .enum(['skip', 'run_once'])
+    .optional()
+    .meta({ description: 'Runs missed while asleep or off: one late run (default) or none.' }),
+  output: jobOutput.optional(),
+};
+
+export const createJobRequest = z.object(jobFields);
+
+export const updateJobRequest = z
+  .object(jobFields)
+  .partial()
+  .refine((body) => Object.keys(body).length > 0, { error: 'send at least one field to change' });
+
+export const runsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(20),
+  before: z.string().min(1).max(64).optional(),
+});

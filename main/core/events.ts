@@ -4,6 +4,10 @@ import { EventEmitter } from 'node:events';
 export interface PerchEvents {
   'answer:started': [{ session_id: string; message_id: string }];
   'answer:finished': [{ session_id: string; message_id: string; status: 'complete' | 'partial' | 'error' }];
+  'review:finished': [{ review_id: string; repo: string; pr_number: number; status: 'posted' | 'failed' }];
+  'job:finished': [
+    { job_id: string; job_name: string; run_id: string; status: 'succeeded' | 'failed'; notify: boolean; summary: string },
+  ];
 }
 
 export class PerchEventBus extends EventEmitter<PerchEvents> {}

@@ -1,6 +1,11 @@
 import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import { BrowserSessions } from './browser-sessions.js';
+import { systemClock, type Clock } from './clock.js';
+import { JobStore } from './jobs/job-store.js';
+import { Jobs } from './jobs/jobs.js';
+import { systemOutputChannels, type OutputChannels } from './jobs/outputs.js';
+import { JobScheduler } from './jobs/scheduler.js';
 import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
 import { ChatService } from './chat/chat-service.js';
 import { PerchEventBus } from './events.js';
@@ -28,6 +33,10 @@ export interface PerchCoreOptions {
    * carrying it may change security settings (bind address, allowed origins, the token).
    */
   desktopSecret?: string | undefined;
+  /** Time for schedules (tests use a fake clock). */
+  clock?: Clock;
+  /** Where job results go besides history (tests record them). */
+  outputs?: OutputChannels;
 }
 
 export type HealthState = 'ok' | 'degraded' | 'error';
@@ -62,6 +71,8 @@ export class PerchCore {
   readonly usage: UsageStore;
   readonly claude: ClaudeClient;
   readonly chat: ChatService;
+  readonly jobs: Jobs;
+  readonly scheduler: JobScheduler;
   readonly events = new PerchEventBus();
   readonly startedAt = new Date();
   private readonly changes: DirectoryChanges;
@@ -98,6 +109,19 @@ export class PerchCore {
         return { apiKey: this.apiKeys.get(), upstreamUrl: claude.upstreamUrl, timeoutSeconds: claude.timeoutSeconds };
       },
     });
+    const clock = options.clock ?? systemClock;
+    const jobStore = new JobStore(this.db, () => clock.now());
+    this.scheduler = new JobScheduler({
+      store: jobStore,
+      claude: this.claude,
+      usage: this.usage,
+      events: this.events,
+      settings: () => this.settings.current(),
+      clock,
+      // Only the desktop app shows notifications; it listens for finished jobs.
+      outputs: options.outputs ?? systemOutputChannels(() => this.events.listenerCount('job:finished') > 0),
+    });
+    this.jobs = new Jobs(jobStore, this.scheduler, clock);
     this.chat = new ChatService({
       store: this.conversations,
       usage: this.usage,

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import type { Clock } from '../../main/core/clock.js';
+import type { OutputChannels } from '../../main/core/jobs/outputs.js';
 import { createLogger } from '../../main/core/logger.js';
 import { SseReader, type ServerSentEvent } from '../../main/core/sse-reader.js';
 import { startService, type RunningService } from '../../main/service.js';
@@ -36,6 +38,10 @@ export interface TestPerchOptions {
   upstream?: FakeAnthropic;
   /** Makes requests carrying this secret in x-perch-desktop count as the desktop app's. */
   desktopSecret?: string;
+  /** Time for schedules. */
+  clock?: Clock;
+  /** Where job results go. */
+  outputs?: OutputChannels;
 }
 
 export function temporaryDataDir(): string {
@@ -71,6 +77,8 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
       staticDir: options.staticDir,
       claude: { maxRetries: options.maxRetries ?? 0, streamRetryDelayMs: 5 },
       desktopSecret: options.desktopSecret,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.outputs ? { outputs: options.outputs } : {}),
     });
 
   let service = await launch();

@@ -256,6 +256,33 @@ describe('settings', () => {
   });
 });
 
+describe('scheduled prompts', () => {
+  it('creates a job from the form, refuses a bad schedule with the reason, runs it now and shows the history', async () => {
+    const watched = await watchedPage();
+    const p = watched.page;
+    await signIn(p, stack, '#/jobs');
+    await p.goto(`${stack.url}/#/jobs`);
+    await p.getByRole('button', { name: 'New job' }).click();
+    const form = p.getByRole('form', { name: 'New job' });
+    await form.getByLabel('Name').fill('Morning summary');
+    await form.getByLabel('Prompt').fill('Summarise my day ({{date}})');
+    await form.getByLabel('Cron expression').fill('0 9 * *');
+    await form.getByRole('button', { name: 'Create job' }).click();
+    await expect.poll(() => form.getByRole('alert').textContent()).toContain("'cron'");
+    await form.getByLabel('Cron expression').fill('0 9 * * 1-5');
+    await form.getByRole('button', { name: 'Create job' }).click();
+    const card = p.getByRole('listitem').filter({ has: p.getByRole('heading', { name: 'Morning summary' }) });
+    await card.getByText('0 9 * * 1-5').waitFor();
+    stack.upstream.enqueue({ kind: 'answer', text: 'Three meetings and a deadline.' });
+    await card.getByRole('button', { name: 'Run now' }).click();
+    await card.getByRole('button', { name: 'History' }).click();
+    await expect
+      .poll(async () => card.getByRole('list', { name: 'History of Morning summary' }).textContent(), { timeout: 10_000 })
+      .toContain('Three meetings and a deadline.');
+    expectStatusErrors(watched, 400);
+  });
+});
+
 describe('without an API key', () => {
   it('says what to do, takes the key write-only, and then answers — the key never shows in the page', async () => {
     const keyless = await startUiStack({ apiKey: null });
@@ -345,6 +372,15 @@ describe('screenshots for the README', () => {
     // Rendered as Markdown (its renderer loads just after the input is up).
     await quick.locator('.quick-ask-answer strong', { hasText: '299,792 km/s' }).waitFor();
     await quick.screenshot({ path: path.join(screenshotDir, `quick-ask-${colorScheme}.png`) });
+
+    const jobs = await page({ colorScheme, width: 1280, height: 800 });
+    await signIn(jobs, stack, '#/jobs');
+    await jobs.goto(`${stack.url}/#/jobs`);
+    await jobs.getByRole('heading', { name: 'Scheduled prompts' }).waitFor();
+    await jobs.getByRole('heading', { name: 'Morning summary' }).first().waitFor();
+    await jobs.getByRole('button', { name: 'History' }).first().click();
+    await jobs.getByRole('list', { name: 'History of Morning summary' }).first().waitFor();
+    await jobs.screenshot({ path: path.join(screenshotDir, `jobs-${colorScheme}.png`) });
 
     const settings = await page({ colorScheme, width: 1280, height: 1200 });
     await signIn(settings, stack, '#/settings');

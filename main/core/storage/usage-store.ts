@@ -2,7 +2,7 @@ import { estimateCostUsd, type TokenUsage } from '../claude/pricing.js';
 import type { Db } from './database.js';
 
 /** Who asked Claude: Perch's own chat API, the Anthropic relay, or the OpenAI-compatible endpoint. */
-export type UsageSource = 'chat' | 'anthropic' | 'openai';
+export type UsageSource = 'chat' | 'anthropic' | 'openai' | 'jobs' | 'github' | 'slack';
 
 export interface UsageRecord {
   source: UsageSource;

@@ -13,6 +13,8 @@ export type SettingsResponse = z.infer<typeof shapes.settingsResponse>;
 export type Settings = SettingsResponse['settings'];
 export type ApiKeyState = z.infer<typeof shapes.apiKeyState>;
 export type Usage = z.infer<typeof shapes.usage>;
+export type Job = z.infer<typeof shapes.job>;
+export type JobRun = z.infer<typeof shapes.jobRun>;
 
 /** An attachment as the chat API takes it: bytes in base64. */
 export interface AttachmentUpload {

@@ -7,6 +7,7 @@ import { useRoute } from './router';
 // Quick ask is in the first chunk so its input is usable at once; the rest loads on demand.
 const ChatView = lazy(() => import('../views/chat/ChatView'));
 const SettingsView = lazy(() => import('../views/settings/SettingsView'));
+const JobsView = lazy(() => import('../views/jobs/JobsView'));
 
 function Loading() {
   return <div className="view-loading" aria-busy="true" />;
@@ -24,7 +25,13 @@ export function App() {
   if (route.view === 'quick-ask') return <QuickAsk />;
   return (
     <Suspense fallback={<Loading />}>
-      {route.view === 'settings' ? <SettingsView /> : <ChatView sessionId={route.sessionId} />}
+      {route.view === 'settings' ? (
+        <SettingsView />
+      ) : route.view === 'jobs' ? (
+        <JobsView />
+      ) : (
+        <ChatView sessionId={route.sessionId} />
+      )}
     </Suspense>
   );
 }

@@ -1,13 +1,14 @@
 import { useSyncExternalStore } from 'react';
 
 /** The views, addressed by hash so the same build works from a file, a server or a desktop window. */
-export type Route = { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' };
+export type Route = { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' } | { view: 'jobs' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
   const [view, id] = path.split('/');
   if (view === 'quick-ask') return { view: 'quick-ask' };
   if (view === 'settings') return { view: 'settings' };
+  if (view === 'jobs') return { view: 'jobs' };
   return id ? { view: 'chat', sessionId: decodeURIComponent(id) } : { view: 'chat' };
 }
 

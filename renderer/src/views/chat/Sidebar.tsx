@@ -203,6 +203,9 @@ export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onD
         <a className="button quiet" href="#/settings">
           Settings
         </a>
+        <a className="button quiet" href="#/jobs">
+          Jobs
+        </a>
         <a className="button quiet" href="#/quick-ask">
           Quick ask
         </a>

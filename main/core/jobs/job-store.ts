@@ -1,0 +1,271 @@
+import type { Db } from '../storage/database.js';
+import { newId } from '../storage/ids.js';
+import { notFound } from '../errors.js';
+import type { TokenUsage } from '../claude/pricing.js';
+import type { JobSchedule } from './schedule.js';
+
+export type MissedPolicy = 'skip' | 'run_once';
+export type RunTrigger = 'schedule' | 'manual' | 'catch_up';
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'missed';
+
+/** Where a job's results go besides its history. */
+export interface JobOutput {
+  /** A desktop notification (the desktop app shows it). */
+  notify?: boolean | undefined;
+  /** An absolute file path the result is appended to. */
+  file?: string | undefined;
+  /** A URL the result is POSTed to as JSON {text, job} (a Slack incoming webhook works). */
+  url?: string | undefined;
+}
+
+/** A job as stored (times in epoch ms). */
+export interface JobRecord {
+  id: string;
+  name: string;
+  prompt: string;
+  cron: string | null;
+  timezone: string | null;
+  interval_seconds: number | null;
+  model: string | null;
+  system: string | null;
+  enabled: boolean;
+  missed: MissedPolicy;
+  output: JobOutput;
+  last_run_at: number | null;
+  next_run_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RunRecord {
+  id: string;
+  job_id: string;
+  trigger: RunTrigger;
+  scheduled_for: number | null;
+  started_at: number;
+  finished_at: number | null;
+  status: RunStatus;
+  output: string | null;
+  error: string | null;
+  model: string | null;
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cost_usd: number | null;
+  /** What happened to each output (JSON: {"file": "appended", "url": "HTTP 500 …"}). */
+  delivery: string | null;
+}
+
+interface JobRow extends Omit<JobRecord, 'enabled' | 'output'> {
+  enabled: number;
+  output: string;
+}
+
+export interface NewJob {
+  name: string;
+  prompt: string;
+  cron: string | null;
+  timezone: string | null;
+  interval_seconds: number | null;
+  model: string | null;
+  system: string | null;
+  enabled: boolean;
+  missed: MissedPolicy;
+  output: JobOutput;
+}
+
+export const scheduleOf = (job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_seconds'>): JobSchedule =>
+  job.cron ? { cron: job.cron, timezone: job.timezone ?? 'UTC' } : { intervalSeconds: job.interval_seconds ?? 60 };
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+const toJob = (row: JobRow): JobRecord => ({ ...row, enabled: row.enabled === 1, output: JSON.parse(row.output) as JobOutput });
+
+/** Jobs and their run history, in SQLite: a restart keeps them and knows when each last ran. */
+export class JobStore {
+  private readonly statements;
+
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number,
+  ) {
+    this.statements = {
+      all: db.prepare<[], JobRow>(`SELECT * FROM jobs ORDER BY created_at, id`),
+      one: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE id = ?`),
+      insert: db.prepare(
+        `INSERT INTO jobs (id, name, prompt, cron, timezone, interval_seconds, model, system, enabled, missed, output, next_run_at, created_at, updated_at)
+         VALUES (@id, @name, @prompt, @cron, @timezone, @interval_seconds, @model, @system, @enabled, @missed, @output, @next_run_at, @now, @now)`,
+      ),
+      update: db.prepare(
+        `UPDATE jobs SET name = @name, prompt = @prompt, cron = @cron, timezone = @timezone, interval_seconds = @interval_seconds,
+           model = @model, system = @system, enabled = @enabled, missed = @missed, output = @output, next_run_at = @next_run_at,
+           updated_at = @now WHERE id = @id`,
+      ),
+      remove: db.prepare(`DELETE FROM jobs WHERE id = ?`),
+      setTimes: db.prepare(`UPDATE jobs SET last_run_at = COALESCE(?, last_run_at), next_run_at = ? WHERE id = ?`),
+      startRun: db.prepare(
+        `INSERT INTO job_runs (id, job_id, trigger, scheduled_for, started_at, status) VALUES (@id, @job_id, @trigger, @scheduled_for, @started_at, @status)`,
+      ),
+      finishRun: db.prepare(
+        `UPDATE job_runs SET finished_at = @finished_at, status = @status, output = @output, error = @error, model = @model,
+           input_tokens = @input_tokens, output_tokens = @output_tokens, cost_usd = @cost_usd, delivery = @delivery WHERE id = @id`,
+      ),
+      runs: db.prepare<[string, number], RunRecord>(
+        `SELECT * FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
+      ),
+      runsBefore: db.prepare<[string, number, number, string, number], RunRecord>(
+        `SELECT * FROM job_runs WHERE job_id = ? AND (started_at < ? OR (started_at = ? AND id < ?))
+         ORDER BY started_at DESC, id DESC LIMIT ?`,
+      ),
+      run: db.prepare<[string], RunRecord>(`SELECT * FROM job_runs WHERE id = ?`),
+      lastOutput: db.prepare<[string], { output: string }>(
+        `SELECT output FROM job_runs WHERE job_id = ? AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`,
+      ),
+      interrupted: db.prepare(
+        `UPDATE job_runs SET status = 'failed', finished_at = ?, error = 'Perch stopped while this run was in progress.' WHERE status = 'running'`,
+      ),
+    };
+  }
+
+  all(): JobRecord[] {
+    return this.statements.all.all().map(toJob);
+  }
+
+  find(id: string): JobRecord | undefined {
+    const row = this.statements.one.get(id);
+    return row ? toJob(row) : undefined;
+  }
+
+  require(id: string): JobRecord {
+    const job = this.find(id);
+    if (!job) throw notFound(`No job with id '${id}'. List jobs with GET /api/v1/jobs.`);
+    return job;
+  }
+
+  create(job: NewJob, nextRunAt: number | null): JobRecord {
+    const id = newId('job', this.now());
+    this.statements.insert.run({
+      ...job,
+      id,
+      enabled: job.enabled ? 1 : 0,
+      output: JSON.stringify(job.output),
+      next_run_at: nextRunAt,
+      now: this.now(),
+    });
+    return this.require(id);
+  }
+
+  update(id: string, job: NewJob, nextRunAt: number | null): JobRecord {
+    this.statements.update.run({
+      ...job,
+      id,
+      enabled: job.enabled ? 1 : 0,
+      output: JSON.stringify(job.output),
+      next_run_at: nextRunAt,
+      now: this.now(),
+    });
+    return this.require(id);
+  }
+
+  remove(id: string): void {
+    if (this.statements.remove.run(id).changes === 0) throw notFound(`No job with id '${id}'.`);
+  }
+
+  setTimes(id: string, lastRunAt: number | null, nextRunAt: number | null): void {
+    this.statements.setTimes.run(lastRunAt, nextRunAt, id);
+  }
+
+  startRun(jobId: string, trigger: RunTrigger, scheduledFor: number | null, status: RunStatus = 'running'): RunRecord {
+    const id = newId('run', this.now());
+    this.statements.startRun.run({ id, job_id: jobId, trigger, scheduled_for: scheduledFor, started_at: this.now(), status });
+    return this.statements.run.get(id) as RunRecord;
+  }
+
+  finishRun(
+    id: string,
+    result: {
+      status: Exclude<RunStatus, 'running'>;
+      output?: string | null;
+      error?: string | null;
+      model?: string | null;
+      usage?: TokenUsage | null;
+      cost_usd?: number | null;
+      delivery?: Record<string, string> | null;
+    },
+  ): RunRecord {
+    this.statements.finishRun.run({
+      id,
+      finished_at: this.now(),
+      status: result.status,
+      output: result.output ?? null,
+      error: result.error ?? null,
+      model: result.model ?? null,
+      input_tokens: result.usage?.input_tokens ?? null,
+      output_tokens: result.usage?.output_tokens ?? null,
+      cost_usd: result.cost_usd ?? null,
+      delivery: result.delivery && Object.keys(result.delivery).length ? JSON.stringify(result.delivery) : null,
+    });
+    return this.statements.run.get(id) as RunRecord;
+  }
+
+  /** Newest first; `before` is the id of the last run of the previous page. */
+  runs(jobId: string, limit: number, before?: string): { runs: RunRecord[]; has_more: boolean } {
+    let rows: RunRecord[];
+    if (before) {
+      const cursor = this.statements.run.get(before);
+      if (!cursor || cursor.job_id !== jobId) throw notFound(`No run with id '${before}' in this job to page before.`);
+      rows = this.statements.runsBefore.all(jobId, cursor.started_at, cursor.started_at, cursor.id, limit + 1);
+    } else {
+      rows = this.statements.runs.all(jobId, limit + 1);
+    }
+    return { runs: rows.slice(0, limit), has_more: rows.length > limit };
+  }
+
+  lastOutput(jobId: string): string | null {
+    return this.statements.lastOutput.get(jobId)?.output ?? null;
+  }
+
+  /** At start: runs a crash left "running" are marked failed (their answer never finished). */
+  failInterruptedRuns(): number {
+    return this.statements.interrupted.run(this.now()).changes;
+  }
+}
+
+export function jobJson(job: JobRecord, running: boolean): Record<string, unknown> {
+  return {
+    id: job.id,
+    name: job.name,
+    prompt: job.prompt,
+    cron: job.cron,
+    timezone: job.timezone,
+    interval_seconds: job.interval_seconds,
+    model: job.model,
+    system: job.system,
+    enabled: job.enabled,
+    missed: job.missed,
+    output: job.output,
+    running,
+    last_run_at: iso(job.last_run_at),
+    next_run_at: iso(job.next_run_at),
+    created_at: iso(job.created_at),
+    updated_at: iso(job.updated_at),
+  };
+}
+
+export function runJson(run: RunRecord): Record<string, unknown> {
+  const hasUsage = run.input_tokens !== null || run.output_tokens !== null;
+  return {
+    id: run.id,
+    job_id: run.job_id,
+    trigger: run.trigger,
+    scheduled_for: iso(run.scheduled_for),
+    started_at: iso(run.started_at),
+    finished_at: iso(run.finished_at),
+    status: run.status,
+    output: run.output,
+    error: run.error,
+    model: run.model,
+    usage: hasUsage ? { input_tokens: run.input_tokens ?? 0, output_tokens: run.output_tokens ?? 0 } : null,
+    cost_usd: run.cost_usd,
+    delivery: run.delivery ? (JSON.parse(run.delivery) as Record<string, string>) : null,
+  };
+}

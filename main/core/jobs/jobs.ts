@@ -1,0 +1,148 @@
+import path from 'node:path';
+import { invalidRequest } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { jobJson, runJson, type JobOutput, type JobRecord, type JobStore, type MissedPolicy, type NewJob } from './job-store.js';
+import { systemTimeZone, validateCron, validateTimeZone } from './schedule.js';
+import type { JobScheduler } from './scheduler.js';
+
+/** A job as a client describes it (POST body, or the changes of a PATCH). */
+export interface JobInput {
+  name?: string | undefined;
+  prompt?: string | undefined;
+  cron?: string | null | undefined;
+  timezone?: string | null | undefined;
+  interval_seconds?: number | null | undefined;
+  model?: string | null | undefined;
+  system?: string | null | undefined;
+  enabled?: boolean | undefined;
+  missed?: MissedPolicy | undefined;
+  output?: JobOutput | undefined;
+}
+
+function validOutput(output: JobOutput): JobOutput {
+  if (output.file !== undefined && !path.isAbsolute(output.file)) {
+    throw invalidRequest(`Invalid field 'output.file': '${output.file}' must be an absolute path (results are appended to it).`);
+  }
+  if (output.url !== undefined) {
+    let url: URL;
+    try {
+      url = new URL(output.url);
+    } catch {
+      throw invalidRequest(`Invalid field 'output.url': '${output.url}' is not a URL.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw invalidRequest(`Invalid field 'output.url': use an http or https URL.`);
+  }
+  return output;
+}
+
+/** Checks a whole job, whatever mix of fields made it: exactly one schedule, a real zone, text to send. */
+function validJob(job: NewJob): NewJob {
+  if (!job.name.trim()) throw invalidRequest("Invalid field 'name': give the job a name.");
+  if (!job.prompt.trim()) throw invalidRequest("Invalid field 'prompt': the prompt must not be empty.");
+  const hasCron = job.cron !== null;
+  const hasInterval = job.interval_seconds !== null;
+  if (hasCron === hasInterval) {
+    throw invalidRequest(
+      "Invalid fields 'cron' and 'interval_seconds': give exactly one — a cron expression (e.g. \"0 9 * * 1-5\") or an interval in seconds.",
+    );
+  }
+  const output = validOutput(job.output);
+  if (hasCron) {
+    return {
+      ...job,
+      output,
+      cron: validateCron(job.cron as string),
+      timezone: validateTimeZone(job.timezone ?? systemTimeZone()),
+    };
+  }
+  if (!Number.isInteger(job.interval_seconds) || (job.interval_seconds as number) < 1) {
+    throw invalidRequest("Invalid field 'interval_seconds': expected a whole number of seconds, at least 1.");
+  }
+  return { ...job, output, timezone: job.timezone === null ? null : validateTimeZone(job.timezone) };
+}
+
+/** Scheduled prompts, as the API and the UI manage them. */
+export class Jobs {
+  constructor(
+    private readonly store: JobStore,
+    private readonly scheduler: JobScheduler,
+    private readonly clock: Clock,
+  ) {}
+
+  list(): Array<Record<string, unknown>> {
+    return this.store.all().map((job) => jobJson(job, this.scheduler.isRunning(job.id)));
+  }
+
+  get(id: string): Record<string, unknown> {
+    const job = this.store.require(id);
+    return jobJson(job, this.scheduler.isRunning(job.id));
+  }
+
+  create(input: JobInput): Record<string, unknown> {
+    const job = validJob({
+      name: input.name ?? '',
+      prompt: input.prompt ?? '',
+      cron: input.cron ?? null,
+      timezone: input.timezone ?? null,
+      interval_seconds: input.interval_seconds ?? null,
+      model: input.model ?? null,
+      system: input.system ?? null,
+      enabled: input.enabled ?? true,
+      missed: input.missed ?? 'run_once',
+      output: input.output ?? {},
+    });
+    const now = this.clock.now();
+    const created = this.store.create(job, this.scheduler.nextRun({ ...job, last_run_at: null, created_at: now }, now));
+    this.scheduler.checkNow();
+    return jobJson(created, false);
+  }
+
+  /** Changes some fields; the schedule is recomputed from now. */
+  update(id: string, changes: JobInput): Record<string, unknown> {
+    const current = this.store.require(id);
+    const switchesToCron = changes.cron !== undefined && changes.cron !== null;
+    const switchesToInterval = changes.interval_seconds !== undefined && changes.interval_seconds !== null;
+    const merged: NewJob = validJob({
+      name: changes.name ?? current.name,
+      prompt: changes.prompt ?? current.prompt,
+      // Setting one kind of schedule replaces the other.
+      cron: changes.cron !== undefined ? changes.cron : switchesToInterval ? null : current.cron,
+      interval_seconds:
+        changes.interval_seconds !== undefined ? changes.interval_seconds : switchesToCron ? null : current.interval_seconds,
+      timezone: changes.timezone !== undefined ? changes.timezone : current.timezone,
+      model: changes.model !== undefined ? changes.model : current.model,
+      system: changes.system !== undefined ? changes.system : current.system,
+      enabled: changes.enabled ?? current.enabled,
+      missed: changes.missed ?? current.missed,
+      output: changes.output ?? current.output,
+    });
+    const now = this.clock.now();
+    const next = this.scheduler.nextRun({ ...merged, last_run_at: current.last_run_at, created_at: current.created_at }, now);
+    const updated = this.store.update(id, merged, next);
+    this.scheduler.checkNow();
+    return jobJson(updated, this.scheduler.isRunning(id));
+  }
+
+  remove(id: string): void {
+    this.store.remove(id);
+    this.scheduler.checkNow();
+  }
+
+  runNow(id: string): Record<string, unknown> {
+    return runJson(this.scheduler.runNow(id));
+  }
+
+  runs(id: string, limit: number, before?: string): { runs: Array<Record<string, unknown>>; has_more: boolean } {
+    this.store.require(id);
+    const page = this.store.runs(id, limit, before);
+    return { runs: page.runs.map(runJson), has_more: page.has_more };
+  }
+
+  /** For tests and graceful stops: resolves when the job's current run (if any) is over. */
+  settled(id: string): Promise<void> {
+    return this.scheduler.settled(id);
+  }
+}
+
+export type { JobRecord };
