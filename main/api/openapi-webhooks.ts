@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RouteDoc } from './openapi.js';
-import { errorResponse } from './response-schemas.js';
+import { errorResponse, reviewList } from './response-schemas.js';
 import { listReviewsQuery } from './routes/webhooks.js';
 
 /** `POST /webhook/github` answers. */
@@ -14,22 +14,6 @@ export const webhookDuplicate = z.object({ duplicate: z.literal(true) });
 
 /** `POST /webhook/slack` acknowledgement (the answer follows at the command's response_url). */
 export const slackAck = z.object({ response_type: z.literal('ephemeral'), text: z.string() });
-
-export const review = z.object({
-  id: z.string(),
-  repo: z.string().meta({ description: 'owner/name' }),
-  pr_number: z.number().int(),
-  head_sha: z.string().nullable(),
-  status: z.enum(['running', 'posted', 'failed']),
-  comment_url: z.string().nullable(),
-  error: z.string().nullable(),
-  model: z.string().nullable(),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).nullable(),
-  cost_usd: z.number().nullable().meta({ description: 'Estimated from list prices; null when unknown.' }),
-  created_at: z.iso.datetime(),
-  updated_at: z.iso.datetime(),
-});
-export const reviewList = z.object({ reviews: z.array(review) });
 
 const githubPayload = z.looseObject({}).meta({
   description:

@@ -232,3 +232,20 @@ export const jobRun = z.object({
 
 export const jobRunList = z.object({ runs: z.array(jobRun), has_more: z.boolean() });
 export const startedRun = z.object({ run: jobRun });
+
+/** A pull-request review run for a GitHub webhook (`GET /api/v1/reviews`). */
+export const review = z.object({
+  id: z.string(),
+  repo: z.string().meta({ description: 'owner/name' }),
+  pr_number: z.number().int(),
+  head_sha: z.string().nullable(),
+  status: z.enum(['running', 'posted', 'failed']),
+  comment_url: z.string().nullable(),
+  error: z.string().nullable(),
+  model: z.string().nullable(),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).nullable(),
+  cost_usd: z.number().nullable().meta({ description: 'Estimated from list prices; null when unknown.' }),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+});
+export const reviewList = z.object({ reviews: z.array(review) });

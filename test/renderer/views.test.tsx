@@ -8,6 +8,7 @@ import { PerchApi } from '../../renderer/src/api/client';
 import { ApiProvider } from '../../renderer/src/app/api-context';
 import { parseRoute } from '../../renderer/src/app/router';
 import { Composer, useAttachments } from '../../renderer/src/views/chat/Composer';
+import { ReviewList } from '../../renderer/src/views/jobs/ReviewList';
 import { QuickAsk } from '../../renderer/src/views/quick-ask/QuickAsk';
 import { SignIn } from '../../renderer/src/views/sign-in/SignIn';
 
@@ -155,6 +156,65 @@ describe('the chat message box', () => {
     if (!input) throw new Error('no file input');
     await act(() => userEvent.upload(input, new File([new Uint8Array(2 * 1024 * 1024)], 'big.bin')));
     expect(await screen.findByRole('alert')).toHaveTextContent('big.bin is larger than 1 MB');
+  });
+});
+
+describe('the pull-request review list', () => {
+  const review = (fields: Record<string, unknown>) => ({
+    id: 'rev_1',
+    repo: 'acme/app',
+    pr_number: 7,
+    head_sha: '0123456789abcdef',
+    status: 'posted',
+    comment_url: 'https://github.com/acme/app/pull/7#issuecomment-1',
+    error: null,
+    model: 'claude-test',
+    usage: { input_tokens: 10, output_tokens: 20 },
+    cost_usd: null,
+    created_at: '2026-11-27T09:00:00.000Z',
+    updated_at: '2026-11-27T09:01:00.000Z',
+    ...fields,
+  });
+
+  it('links a posted review to its comment and says why a failed one failed', async () => {
+    fakeService(() =>
+      json({
+        reviews: [
+          review({ id: 'rev_2', pr_number: 8, status: 'failed', comment_url: null, error: 'GitHub refused the token' }),
+          review({}),
+        ],
+      }),
+    );
+    render(
+      <ApiProvider api={api()}>
+        <ReviewList />
+      </ApiProvider>,
+    );
+    const link = await screen.findByRole('link', { name: 'acme/app #7' });
+    expect(link).toHaveAttribute('href', 'https://github.com/acme/app/pull/7#issuecomment-1');
+    expect(screen.getByText('acme/app #8').tagName).toBe('SPAN');
+    expect(screen.getByText('GitHub refused the token')).toBeInTheDocument();
+  });
+
+  it('never turns a non-http comment URL into a link', async () => {
+    fakeService(() => json({ reviews: [review({ comment_url: 'javascript:alert(1)' })] }));
+    render(
+      <ApiProvider api={api()}>
+        <ReviewList />
+      </ApiProvider>,
+    );
+    await screen.findByText('acme/app #7');
+    expect(screen.queryByRole('link')).toBeNull();
+  });
+
+  it('says how to get reviews when there are none', async () => {
+    fakeService(() => json({ reviews: [] }));
+    render(
+      <ApiProvider api={api()}>
+        <ReviewList />
+      </ApiProvider>,
+    );
+    expect(await screen.findByText(/Settings → Automation/)).toBeInTheDocument();
   });
 });
 

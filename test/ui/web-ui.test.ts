@@ -245,6 +245,25 @@ describe('settings', () => {
     expect(await desktop.getByLabel('Start at login').isDisabled()).toBe(true);
   });
 
+  it('takes a webhook secret without ever showing it back, and clears it', async () => {
+    const p = await page();
+    await signIn(p, stack, '#/settings');
+    await p.goto(`${stack.url}/#/settings`);
+    const automation = p.getByRole('region', { name: 'Automation' });
+    const status = automation.getByTestId('github-webhook-secret-status');
+    await expect.poll(() => status.textContent()).toBe('Not set');
+    await automation.getByLabel('Webhook secret').fill('whsec-ui-test-4b1d');
+    await automation.getByRole('button', { name: 'Save', exact: true }).click();
+    await automation.getByRole('status').getByText('Saved. Secrets are never shown again.').waitFor();
+    expect(await status.textContent()).toBe('Set');
+    expect(await automation.getByLabel('Webhook secret').inputValue()).toBe('');
+    await p.reload();
+    await expect.poll(() => status.textContent()).toBe('Set');
+    expect(await p.content()).not.toContain('whsec-ui-test-4b1d');
+    await automation.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => status.textContent()).toBe('Not set');
+  });
+
   it('switches the theme at once', async () => {
     const p = await page();
     await signIn(p, stack, '#/settings');
@@ -382,7 +401,7 @@ describe('screenshots for the README', () => {
     await jobs.getByRole('list', { name: 'History of Morning summary' }).first().waitFor();
     await jobs.screenshot({ path: path.join(screenshotDir, `jobs-${colorScheme}.png`) });
 
-    const settings = await page({ colorScheme, width: 1280, height: 1200 });
+    const settings = await page({ colorScheme, width: 1280, height: 2500 });
     await signIn(settings, stack, '#/settings');
     await settings.goto(`${stack.url}/#/settings`);
     await settings.getByRole('heading', { name: 'Appearance' }).waitFor();

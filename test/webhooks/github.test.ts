@@ -1,6 +1,6 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { reviewList } from '../../main/api/openapi-webhooks.js';
+import { reviewList } from '../../main/api/response-schemas.js';
 import type { PerchEvents } from '../../main/core/events.js';
 import { webhookServices } from '../../main/core/webhooks/index.js';
 import type { Review } from '../../main/core/webhooks/review-store.js';

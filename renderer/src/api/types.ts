@@ -15,6 +15,7 @@ export type ApiKeyState = z.infer<typeof shapes.apiKeyState>;
 export type Usage = z.infer<typeof shapes.usage>;
 export type Job = z.infer<typeof shapes.job>;
 export type JobRun = z.infer<typeof shapes.jobRun>;
+export type Review = z.infer<typeof shapes.review>;
 
 /** An attachment as the chat API takes it: bytes in base64. */
 export interface AttachmentUpload {

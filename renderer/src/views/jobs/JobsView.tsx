@@ -4,6 +4,7 @@ import { ApiError } from '../../api/client';
 import type { Job, JobRun } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { JobForm } from './JobForm';
+import { ReviewList } from './ReviewList';
 import './jobs.css';
 
 function describeSchedule(job: Job): string {
@@ -215,6 +216,7 @@ export default function JobsView() {
             <JobCard key={job.id} job={job} onChanged={() => void refresh()} onEdit={() => setEditing(job)} />
           ))}
         </ul>
+        <ReviewList />
       </main>
     </div>
   );

@@ -373,6 +373,191 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
   );
 }
 
+/** A write-only secret: says whether it is set, takes a new value, and can clear it. */
+function SecretField({
+  id,
+  label,
+  hint,
+  isSet,
+  value,
+  onChange,
+  onClear,
+}: {
+  id: string;
+  label: string;
+  hint: ReactNode;
+  isSet: boolean;
+  value: string;
+  onChange: (value: string) => void;
+  onClear: () => void;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <p className="hint">
+        Status: <strong data-testid={`${id}-status`}>{isSet ? 'Set' : 'Not set'}</strong>. {hint}
+      </p>
+      <div className="inline">
+        <input
+          id={id}
+          className="input"
+          type="password"
+          autoComplete="off"
+          spellCheck={false}
+          placeholder={isSet ? 'Type a new value to replace it' : ''}
+          value={value}
+          onChange={(event) => onChange(event.target.value)}
+        />
+        {isSet && (
+          <button className="button danger" type="button" onClick={onClear}>
+            Clear
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+  const { api } = useApi();
+  const { github, jobs } = view.settings;
+  const [maxRuns, setMaxRuns] = useState(String(jobs.maxConcurrentRuns));
+  const [webhookSecret, setWebhookSecret] = useState('');
+  const [token, setToken] = useState('');
+  const [apiUrl, setApiUrl] = useState(github.apiUrl);
+  const [trigger, setTrigger] = useState(github.trigger);
+  const [label, setLabel] = useState(github.label);
+  const [signingSecret, setSigningSecret] = useState('');
+  const [outcome, run] = useOutcome();
+  const isSet = (key: string): boolean => view.secrets[key] === true;
+  const origin = window.location.origin;
+
+  const patch = async (body: Record<string, Record<string, unknown>>, done: string, after?: () => void): Promise<void> => {
+    await run(async () => {
+      onSaved(await api.request<SettingsResponse>('PATCH', '/api/v1/settings', body));
+      after?.();
+      return done;
+    });
+  };
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    // A blank secret field means "keep what is set": only typed secrets are sent.
+    const secret = (name: string, value: string): Record<string, string> => (value.trim() === '' ? {} : { [name]: value.trim() });
+    await patch(
+      {
+        jobs: { maxConcurrentRuns: Number(maxRuns) },
+        github: {
+          apiUrl: apiUrl.trim(),
+          trigger,
+          label: label.trim(),
+          ...secret('webhookSecret', webhookSecret),
+          ...secret('token', token),
+        },
+        ...(signingSecret.trim() === '' ? {} : { slack: secret('signingSecret', signingSecret) }),
+      },
+      'Saved. Secrets are never shown again.',
+      () => {
+        setWebhookSecret('');
+        setToken('');
+        setSigningSecret('');
+      },
+    );
+  };
+  const clear = (group: string, name: string, what: string) => (): void =>
+    void patch({ [group]: { [name]: '' } }, `${what} cleared.`);
+
+  return (
+    <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
+      <div className="field">
+        <label htmlFor="max-runs">Scheduled prompts running at once</label>
+        <input
+          id="max-runs"
+          className="input narrow"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={16}
+          value={maxRuns}
+          onChange={(event) => setMaxRuns(event.target.value)}
+        />
+      </div>
+      <h3>GitHub pull-request reviews</h3>
+      <p className="hint">
+        Add a webhook to a repository with the payload URL <code>{origin}/webhook/github</code> (through a tunnel GitHub can
+        reach), content type <code>application/json</code>, and the secret below.
+      </p>
+      <SecretField
+        id="github-webhook-secret"
+        label="Webhook secret"
+        hint="The same value as in GitHub's webhook settings."
+        isSet={isSet('github.webhookSecret')}
+        value={webhookSecret}
+        onChange={setWebhookSecret}
+        onClear={clear('github', 'webhookSecret', 'Webhook secret')}
+      />
+      <SecretField
+        id="github-token"
+        label="GitHub token"
+        hint="Reads pull requests and writes the review comment."
+        isSet={isSet('github.token')}
+        value={token}
+        onChange={setToken}
+        onClear={clear('github', 'token', 'GitHub token')}
+      />
+      <div className="field">
+        <label htmlFor="github-trigger">When to review</label>
+        <select
+          id="github-trigger"
+          className="input"
+          value={trigger}
+          onChange={(event) => setTrigger(event.target.value as typeof trigger)}
+        >
+          <option value="pull_request">Every pull request when it opens or changes</option>
+          <option value="on_demand">Only when asked: a label or an “@perch review” comment</option>
+        </select>
+      </div>
+      {trigger === 'on_demand' && (
+        <div className="field">
+          <label htmlFor="github-label">Label that asks for a review</label>
+          <input id="github-label" className="input narrow" value={label} onChange={(event) => setLabel(event.target.value)} />
+        </div>
+      )}
+      <div className="field">
+        <label htmlFor="github-api-url">GitHub API URL</label>
+        <input
+          id="github-api-url"
+          className="input"
+          type="url"
+          value={apiUrl}
+          onChange={(event) => setApiUrl(event.target.value)}
+        />
+        <p className="hint">
+          GitHub Enterprise: <code>https://your-host/api/v3</code>.
+        </p>
+      </div>
+      <h3>Slack command</h3>
+      <p className="hint">
+        Point a slash command’s request URL at <code>{origin}/webhook/slack</code>.
+      </p>
+      <SecretField
+        id="slack-signing-secret"
+        label="Signing secret"
+        hint="From your Slack app’s Basic Information page."
+        isSet={isSet('slack.signingSecret')}
+        value={signingSecret}
+        onChange={setSigningSecret}
+        onClear={clear('slack', 'signingSecret', 'Signing secret')}
+      />
+      <div className="form-actions">
+        <button className="button primary" type="submit">
+          Save
+        </button>
+      </div>
+      <OutcomeNotice outcome={outcome} />
+    </form>
+  );
+}
+
 function AppearanceForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
   const { api } = useApi();
   const [theme, setTheme] = useState<ThemeChoice>(view.settings.ui.theme);
@@ -453,6 +638,17 @@ export default function SettingsView() {
               }
             >
               <DesktopForm view={view} onSaved={setView} />
+            </Section>
+            <Section
+              title="Automation"
+              note={
+                <>
+                  Scheduled prompts (<a href="#/jobs">see them</a>), GitHub reviews and a Slack command. Step-by-step setup:{' '}
+                  <code>docs/webhooks.md</code>.
+                </>
+              }
+            >
+              <AutomationForm view={view} onSaved={setView} />
             </Section>
             <Section title="Appearance">
               <AppearanceForm view={view} onSaved={setView} />
