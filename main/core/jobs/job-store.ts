@@ -60,18 +60,8 @@ interface JobRow extends Omit<JobRecord, 'enabled' | 'output'> {
   output: string;
 }
 
-export interface NewJob {
-  name: string;
-  prompt: string;
-  cron: string | null;
-  timezone: string | null;
-  interval_seconds: number | null;
-  model: string | null;
-  system: string | null;
-  enabled: boolean;
-  missed: MissedPolicy;
-  output: JobOutput;
-}
+/** What a new job is made from: everything but its id and the times Perch keeps. */
+export type NewJob = Omit<JobRecord, 'id' | 'last_run_at' | 'next_run_at' | 'created_at' | 'updated_at'>;
 
 export const scheduleOf = (job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_seconds'>): JobSchedule =>
   job.cron ? { cron: job.cron, timezone: job.timezone ?? 'UTC' } : { intervalSeconds: job.interval_seconds ?? 60 };

@@ -21,17 +21,8 @@ interface ReviewRow {
 }
 
 /** A review as the API shows it. */
-export interface Review {
-  id: string;
-  repo: string;
-  pr_number: number;
-  head_sha: string | null;
-  status: ReviewStatus;
-  comment_url: string | null;
-  error: string | null;
-  model: string | null;
+export interface Review extends Omit<ReviewRow, 'input_tokens' | 'output_tokens' | 'created_at' | 'updated_at'> {
   usage: { input_tokens: number; output_tokens: number } | null;
-  cost_usd: number | null;
   created_at: string;
   updated_at: string;
 }

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type SubmitEvent } from 'react';
+import { ConfirmDelete } from '../../app/ConfirmDelete';
 import { formatWhen } from '../../answers/format';
 import type { SearchResults, Session } from '../../api/types';
 import { useApi } from '../../app/api-context';
@@ -86,29 +87,11 @@ function SessionRow({
           ×
         </button>
       </div>
-      <dialog ref={dialog} className="confirm" aria-labelledby={`delete-${session.id}`}>
-        <form method="dialog">
-          <p id={`delete-${session.id}`}>
-            Delete “{label}”? Its {session.message_count} messages will be gone for good.
-          </p>
-          <div className="confirm-actions">
-            <button className="button" value="cancel" autoFocus>
-              Cancel
-            </button>
-            <button
-              className="button primary"
-              value="delete"
-              onClick={(event) => {
-                event.preventDefault();
-                dialog.current?.close();
-                void onDelete(session);
-              }}
-            >
-              Delete
-            </button>
-          </div>
-        </form>
-      </dialog>
+      <ConfirmDelete
+        dialogRef={dialog}
+        question={`Delete “${label}”? Its ${session.message_count} messages will be gone for good.`}
+        onConfirm={() => void onDelete(session)}
+      />
     </li>
   );
 }

@@ -3,6 +3,7 @@ import { formatCost, formatWhen } from '../../answers/format';
 import { ApiError } from '../../api/client';
 import type { Job, JobRun } from '../../api/types';
 import { useApi } from '../../app/api-context';
+import { ConfirmDelete } from '../../app/ConfirmDelete';
 import { JobForm } from './JobForm';
 import { ReviewList } from './ReviewList';
 import './jobs.css';
@@ -119,27 +120,11 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         </div>
       )}
       {open && <RunHistory job={job} version={version + (job.last_run_at ? Date.parse(job.last_run_at) : 0)} />}
-      <dialog ref={dialog} className="confirm" aria-label={`Delete ${job.name}`}>
-        <form method="dialog">
-          <p>Delete “{job.name}” and its history?</p>
-          <div className="confirm-actions">
-            <button className="button" value="cancel" autoFocus>
-              Cancel
-            </button>
-            <button
-              className="button primary"
-              value="delete"
-              onClick={(event) => {
-                event.preventDefault();
-                dialog.current?.close();
-                void act('DELETE', base);
-              }}
-            >
-              Delete
-            </button>
-          </div>
-        </form>
-      </dialog>
+      <ConfirmDelete
+        dialogRef={dialog}
+        question={`Delete “${job.name}” and its history?`}
+        onConfirm={() => void act('DELETE', base)}
+      />
     </li>
   );
 }
