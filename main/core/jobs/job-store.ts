@@ -133,27 +133,25 @@ export class JobStore {
 
   create(job: NewJob, nextRunAt: number | null): JobRecord {
     const id = newId('job', this.now());
-    this.statements.insert.run({
-      ...job,
-      id,
-      enabled: job.enabled ? 1 : 0,
-      output: JSON.stringify(job.output),
-      next_run_at: nextRunAt,
-      now: this.now(),
-    });
+    this.statements.insert.run(this.rowParams(id, job, nextRunAt));
     return this.require(id);
   }
 
   update(id: string, job: NewJob, nextRunAt: number | null): JobRecord {
-    this.statements.update.run({
+    this.statements.update.run(this.rowParams(id, job, nextRunAt));
+    return this.require(id);
+  }
+
+  /** A job as the insert and update statements take it. */
+  private rowParams(id: string, job: NewJob, nextRunAt: number | null): Record<string, unknown> {
+    return {
       ...job,
       id,
       enabled: job.enabled ? 1 : 0,
       output: JSON.stringify(job.output),
       next_run_at: nextRunAt,
       now: this.now(),
-    });
-    return this.require(id);
+    };
   }
 
   remove(id: string): void {

@@ -4,6 +4,7 @@ import { ApiError } from '../../api/client';
 import type { Job, JobRun } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
+import { usePollWhile } from '../../app/use-poll-while';
 import { JobForm } from './JobForm';
 import { ReviewList } from './ReviewList';
 import './jobs.css';
@@ -153,13 +154,9 @@ export default function JobsView() {
     return () => controller.abort();
   }, [api]);
 
-  // While a run is going, look again every two seconds; otherwise nothing polls.
-  const anyRunning = jobs?.some((job) => job.running) ?? false;
-  useEffect(() => {
-    if (!anyRunning) return;
-    const timer = setInterval(() => void refresh(), 2000);
-    return () => clearInterval(timer);
-  }, [anyRunning, refresh]);
+  // While a run is going, look again every two seconds.
+  const pollJobs = useCallback(() => void refresh(), [refresh]);
+  usePollWhile(jobs?.some((job) => job.running) ?? false, pollJobs, 2000);
 
   return (
     <div className="jobs">

@@ -1,7 +1,8 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
 import type { Review } from '../../api/types';
 import { useApi } from '../../app/api-context';
+import { usePollWhile } from '../../app/use-poll-while';
 
 /** Only http(s) links from the service become clickable. */
 const safeLink = (url: string | null): string | undefined => (url && /^https?:\/\//i.test(url) ? url : undefined);
@@ -21,12 +22,9 @@ export function ReviewList() {
     return () => controller.abort();
   }, [api, version]);
 
-  const anyRunning = reviews?.some((review) => review.status === 'running') ?? false;
-  useEffect(() => {
-    if (!anyRunning) return;
-    const timer = setInterval(() => setVersion((current) => current + 1), 3000);
-    return () => clearInterval(timer);
-  }, [anyRunning]);
+  // While a review is running, look again every three seconds.
+  const pollReviews = useCallback(() => setVersion((current) => current + 1), []);
+  usePollWhile(reviews?.some((review) => review.status === 'running') ?? false, pollReviews, 3000);
 
   if (!reviews) return null;
   return (
