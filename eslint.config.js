@@ -32,17 +32,18 @@ export default tseslint.config(
       '*.config.ts',
       'bin/**/*.js',
       'eslint.config.js',
+      'test/**/*.mjs',
     ],
     languageOptions: { globals: globals.node },
   },
   {
-    // Core, API and CLI run in plain Node: Electron may only appear in the desktop entry and the preload.
+    // Core, API and CLI run in plain Node: Electron may only appear in main/desktop, its entry and the preload.
     files: ['main/**/*.ts'],
-    ignores: ['main/entries/desktop.ts'],
+    ignores: ['main/entries/desktop.ts', 'main/desktop/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: ['electron', 'electron-store', 'electron-updater'], patterns: ['**/entries/desktop*'] },
+        { paths: ['electron', 'electron-store', 'electron-updater'], patterns: ['**/entries/desktop*', '**/desktop/*'] },
       ],
     },
   },
@@ -53,7 +54,7 @@ export default tseslint.config(
     rules: reactHooks.configs.recommended.rules,
   },
   {
-    files: ['bin/**/*.js', 'eslint.config.js'],
+    files: ['bin/**/*.js', 'eslint.config.js', 'test/**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
   {

@@ -121,7 +121,7 @@ export function checkContentType(req: IncomingMessage, upload: boolean): PerchEr
 /** Upload allowance: the file limit plus room for the multipart framing and small fields. */
 export const uploadRequestLimitBytes = (maxUploadMb: number): number => maxUploadMb * MB + 256 * 1024;
 
-const ALLOWED_METHODS = 'GET, POST, PATCH, DELETE, OPTIONS';
+const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOWED_HEADERS = 'Authorization, X-Api-Key, X-Perch-Desktop, Content-Type, Accept, Anthropic-Version, Anthropic-Beta';
 
 /** Answers CORS for an allowed origin; a preflight is answered here and goes no further. */

@@ -140,6 +140,15 @@ export class PerchCore {
     return this.settings.current();
   }
 
+  /**
+   * Tells `listener` when the settings file changed — through the API or by `perch config set`
+   * from another process — so the desktop shell can apply its settings (shortcut, login item).
+   * Only where the OS gives change notices; returns the function that stops listening.
+   */
+  onSettingsChanged(listener: (settings: Settings) => void): () => void {
+    return this.changes.onChange(dataFiles.settings, () => listener(this.settings.current()));
+  }
+
   /** Cheap enough for a probe every second: one tiny write, one statfs, no upstream call. */
   health(): Health {
     let database: Health['checks']['database'];

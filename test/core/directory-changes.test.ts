@@ -45,4 +45,18 @@ describe('change notices for the data folder', () => {
     expect(service.verify(fresh)).toBe(true);
     await expect.poll(() => service.verify(old)).toBe(false);
   });
+
+  it('tell a listener once per write, even when a write arrives as several notices', async () => {
+    const dir = temporaryDataDir();
+    const changes = watch(dir);
+    const calls: string[] = [];
+    const stop = changes.onChange('config.json', () => calls.push('config'));
+    changes.onChange('token', () => calls.push('token'));
+    new SettingsStore(dir, { env: {} }).setFromText('claude.maxTokens', '1000');
+    await expect.poll(() => calls).toEqual(['config']);
+    stop();
+    new SettingsStore(dir, { env: {} }).setFromText('claude.maxTokens', '2000');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(calls).toEqual(['config']);
+  });
 });

@@ -9,6 +9,8 @@ import { ApiProvider } from '../../renderer/src/app/api-context';
 import { parseRoute } from '../../renderer/src/app/router';
 import { Composer, useAttachments } from '../../renderer/src/views/chat/Composer';
 import { ReviewList } from '../../renderer/src/views/jobs/ReviewList';
+import SettingsView from '../../renderer/src/views/settings/SettingsView';
+import type { SettingsResponse } from '../../renderer/src/api/types';
 import { QuickAsk } from '../../renderer/src/views/quick-ask/QuickAsk';
 import { SignIn } from '../../renderer/src/views/sign-in/SignIn';
 
@@ -127,6 +129,27 @@ describe('quick ask', () => {
     await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), '{Escape}');
     expect(hideQuickAsk).toHaveBeenCalledOnce();
   });
+
+  it('offers a pin in the desktop app that keeps the window open, and gives the focus back to the message box', async () => {
+    fakeService(() => json({}));
+    const pinQuickAsk = vi.fn();
+    window.perch = { getConnection: vi.fn(), pinQuickAsk };
+    renderQuickAsk();
+    const pin = screen.getByRole('button', { name: 'Pin' });
+    expect(pin).toHaveAttribute('aria-pressed', 'false');
+    await userEvent.click(pin);
+    expect(pinQuickAsk).toHaveBeenLastCalledWith(true);
+    expect(screen.getByRole('button', { name: 'Pinned' })).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveFocus();
+    await userEvent.click(screen.getByRole('button', { name: 'Pinned' }));
+    expect(pinQuickAsk).toHaveBeenLastCalledWith(false);
+  });
+
+  it('has no pin in a browser, where there is no window to keep', () => {
+    fakeService(() => json({}));
+    renderQuickAsk();
+    expect(screen.queryByRole('button', { name: 'Pin' })).toBeNull();
+  });
 });
 
 describe('the chat message box', () => {
@@ -215,6 +238,79 @@ describe('the pull-request review list', () => {
       </ApiProvider>,
     );
     expect(await screen.findByText(/Settings → Automation/)).toBeInTheDocument();
+  });
+});
+
+describe('settings in the desktop app', () => {
+  const settings: SettingsResponse['settings'] = {
+    claude: {
+      model: 'claude-sonnet-5-5',
+      maxTokens: 4096,
+      upstreamUrl: 'https://api.anthropic.com',
+      systemPrompt: '',
+      timeoutSeconds: 120,
+    },
+    api: { port: 8080, host: '127.0.0.1', allowedHosts: [], allowedOrigins: [], maxBodyMb: 10, maxUploadMb: 20 },
+    ui: { theme: 'system' },
+    jobs: { maxConcurrentRuns: 2 },
+    github: { webhookSecret: '', token: '', apiUrl: 'https://api.github.com', trigger: 'pull_request', label: 'perch-review' },
+    slack: { signingSecret: '' },
+    desktop: { shortcut: 'CommandOrControl+Shift+Space', startAtLogin: false, startHidden: false },
+  };
+  const view = {
+    settings,
+    effective: settings,
+    api_key: { configured: false, source: null },
+    secrets: {},
+    overridden: {},
+    editable: { security: true, desktop: true },
+    cli: {},
+  } as unknown as SettingsResponse;
+
+  it('shows why the shortcut or the login item could not be applied, and the port Perch fell back to', async () => {
+    fakeService((path) => (path === '/api/v1/settings' ? json(view) : json({ models: [] })));
+    window.perch = {
+      getConnection: vi.fn(),
+      getDesktopStatus: vi.fn(() =>
+        Promise.resolve({
+          shortcut: { accelerator: 'CommandOrControl+Shift+Space', registered: false, error: 'Another app may be using it.' },
+          loginItem: { enabled: false, error: 'Allow Perch in System Settings → Login Items.' },
+          port: { configured: 8080, actual: 54321 },
+        }),
+      ),
+    };
+    render(
+      <ApiProvider api={api()}>
+        <SettingsView />
+      </ApiProvider>,
+    );
+    const alerts = await screen.findAllByRole('alert');
+    const texts = alerts.map((alert) => alert.textContent);
+    expect(texts).toContain('Another app may be using it.');
+    expect(texts).toContain('Allow Perch in System Settings → Login Items.');
+    expect(texts.some((text) => text.includes('running on port 54321'))).toBe(true);
+    expect(screen.getByLabelText('Quick-ask shortcut')).toBeEnabled();
+  });
+
+  it('says the shortcut is active when it is', async () => {
+    fakeService((path) => (path === '/api/v1/settings' ? json(view) : json({ models: [] })));
+    window.perch = {
+      getConnection: vi.fn(),
+      getDesktopStatus: vi.fn(() =>
+        Promise.resolve({
+          shortcut: { accelerator: 'Alt+Space', registered: true },
+          loginItem: { enabled: false },
+          port: null,
+        }),
+      ),
+    };
+    render(
+      <ApiProvider api={api()}>
+        <SettingsView />
+      </ApiProvider>,
+    );
+    expect(await screen.findByText('Active: press Alt+Space anywhere.')).toBeInTheDocument();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });
 

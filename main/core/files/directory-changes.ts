@@ -10,6 +10,7 @@ export class DirectoryChanges {
   private readonly versions = new Map<string, number>();
   private anonymous = 0;
   private watcher: FSWatcher | undefined;
+  private readonly listeners = new Map<string, Set<() => void>>();
 
   constructor(readonly directory: string) {
     try {
@@ -17,6 +18,7 @@ export class DirectoryChanges {
         // Some platforms omit the name: then every file counts as changed.
         if (filename) this.versions.set(filename, (this.versions.get(filename) ?? 0) + 1);
         else this.anonymous += 1;
+        this.notify(filename ?? undefined);
       });
       this.watcher.on('error', () => this.close());
     } catch {
@@ -35,9 +37,35 @@ export class DirectoryChanges {
     return `${this.versions.get(filename) ?? 0}:${this.anonymous}`;
   }
 
+  /**
+   * Calls `listener` shortly after `filename` changes. A write by rename shows up as several
+   * notices; they are gathered into one call. Returns the function that stops listening.
+   */
+  onChange(filename: string, listener: () => void, settleMs = 50): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const gathered = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(listener, settleMs);
+      timer.unref();
+    };
+    const set = this.listeners.get(filename) ?? new Set();
+    set.add(gathered);
+    this.listeners.set(filename, set);
+    return () => {
+      clearTimeout(timer);
+      set.delete(gathered);
+    };
+  }
+
+  private notify(filename: string | undefined): void {
+    const targets = filename === undefined ? [...this.listeners.values()] : [this.listeners.get(filename)];
+    for (const set of targets) for (const listener of set ?? []) listener();
+  }
+
   close(): void {
     this.watcher?.close();
     this.watcher = undefined;
+    this.listeners.clear();
   }
 }
 

@@ -15,6 +15,7 @@ const StreamingMarkdown = lazy(loadMarkdown);
  */
 export function QuickAsk() {
   const [question, setQuestion] = useState('');
+  const [pinned, setPinned] = useState(false);
   const { answer, ask, stop, reset } = useAnswerStream();
   const input = useRef<HTMLTextAreaElement>(null);
   const root = useRef<HTMLDivElement>(null);
@@ -68,6 +69,12 @@ export function QuickAsk() {
     else navigate(chatHref(sessionId));
   };
 
+  const togglePin = (): void => {
+    window.perch?.pinQuickAsk?.(!pinned);
+    setPinned(!pinned);
+    input.current?.focus();
+  };
+
   const hasAnswer = answer.text !== '' || answer.streaming || answer.error !== undefined;
   return (
     <div className="quick-ask" ref={root}>
@@ -115,11 +122,24 @@ export function QuickAsk() {
         <span className="quick-ask-keys">
           <kbd>Enter</kbd> ask · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Esc</kbd> {answer.streaming ? 'stop' : 'close'}
         </span>
-        {sessionId && !answer.streaming && (
-          <button className="button quiet" type="button" onClick={continueInChat}>
-            Continue in chat
-          </button>
-        )}
+        <span className="quick-ask-actions">
+          {sessionId && !answer.streaming && (
+            <button className="button quiet" type="button" onClick={continueInChat}>
+              Continue in chat
+            </button>
+          )}
+          {window.perch?.pinQuickAsk && (
+            <button
+              className="button quiet"
+              type="button"
+              aria-pressed={pinned}
+              title={pinned ? 'Stays open when you click elsewhere' : 'Keep this window open when you click elsewhere'}
+              onClick={togglePin}
+            >
+              {pinned ? 'Pinned' : 'Pin'}
+            </button>
+          )}
+        </span>
       </footer>
       <p className="visually-hidden" role="status">
         {answer.streaming ? 'Claude is answering' : answer.done ? 'Answer complete' : ''}

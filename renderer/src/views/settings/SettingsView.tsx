@@ -1,4 +1,5 @@
-import { useEffect, useState, type SubmitEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useState, type SubmitEvent, type ReactNode } from 'react';
+import type { DesktopStatus } from '../../../../preload/bridge';
 import { ApiError } from '../../api/client';
 import type { ApiKeyState, ModelList, SettingsResponse } from '../../api/types';
 import { useApi } from '../../app/api-context';
@@ -326,7 +327,33 @@ function LocalApiForm({ view, onSaved }: { view: SettingsResponse; onSaved: (vie
   );
 }
 
-function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+/** What the desktop shell says about the shortcut, the login item and the port; undefined in a browser. */
+function useDesktopStatus(): [DesktopStatus | undefined, () => Promise<DesktopStatus | undefined>] {
+  const [status, setStatus] = useState<DesktopStatus | undefined>();
+  const refresh = useCallback(async (): Promise<DesktopStatus | undefined> => {
+    const next = await window.perch?.getDesktopStatus?.();
+    setStatus(next);
+    return next;
+  }, []);
+  useEffect(() => {
+    window.perch?.getDesktopStatus?.().then(setStatus, () => undefined);
+  }, []);
+  return [status, refresh];
+}
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function DesktopForm({
+  view,
+  status,
+  refreshStatus,
+  onSaved,
+}: {
+  view: SettingsResponse;
+  status: DesktopStatus | undefined;
+  refreshStatus: () => Promise<DesktopStatus | undefined>;
+  onSaved: (view: SettingsResponse) => void;
+}) {
   const { api } = useApi();
   const editable = view.editable.desktop;
   const { desktop } = view.settings;
@@ -337,11 +364,20 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
     await run(async () => {
-      onSaved(
-        await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
-          desktop: { shortcut: shortcut.trim(), startAtLogin, startHidden },
-        }),
-      );
+      const wanted = shortcut.trim();
+      await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
+        desktop: { shortcut: wanted, startAtLogin, startHidden },
+      });
+      // The app applies the change a moment later (and may correct it to what the OS allows).
+      for (let attempt = 0; attempt < 10; attempt += 1) {
+        const next = await refreshStatus();
+        if (!next || next.shortcut?.accelerator === wanted) break;
+        await pause(150);
+      }
+      const fresh = await api.get<SettingsResponse>('/api/v1/settings');
+      setStartAtLogin(fresh.settings.desktop.startAtLogin);
+      setStartHidden(fresh.settings.desktop.startHidden);
+      onSaved(fresh);
       return 'Saved.';
     });
   };
@@ -351,6 +387,13 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
         <div className="field">
           <label htmlFor="shortcut">Quick-ask shortcut</label>
           <input id="shortcut" className="input narrow" value={shortcut} onChange={(event) => setShortcut(event.target.value)} />
+          {status?.shortcut?.error ? (
+            <p className="hint problem" role="alert">
+              {status.shortcut.error}
+            </p>
+          ) : status?.shortcut?.registered ? (
+            <p className="hint">Active: press {status.shortcut.accelerator} anywhere.</p>
+          ) : null}
         </div>
         <label className="check">
           <input type="checkbox" checked={startAtLogin} onChange={(event) => setStartAtLogin(event.target.checked)} /> Start at
@@ -360,6 +403,11 @@ function DesktopForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view
           <input type="checkbox" checked={startHidden} onChange={(event) => setStartHidden(event.target.checked)} /> Start hidden
           (tray only)
         </label>
+        {status?.loginItem.error && (
+          <p className="hint problem" role="alert">
+            {status.loginItem.error}
+          </p>
+        )}
         {editable && (
           <div className="form-actions">
             <button className="button primary" type="submit">
@@ -590,6 +638,7 @@ export default function SettingsView() {
   const [view, setView] = useState<SettingsResponse | undefined>();
   const [models, setModels] = useState<ModelList | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [desktopStatus, refreshDesktopStatus] = useDesktopStatus();
 
   useEffect(() => {
     api.get<SettingsResponse>('/api/v1/settings').then(setView, (caught: unknown) => setError(messageOf(caught)));
@@ -629,6 +678,12 @@ export default function SettingsView() {
                   : 'Who can reach Perch. For safety these change only in the desktop app or with the perch command.'
               }
             >
+              {desktopStatus?.port && (
+                <div className="notice error" role="alert">
+                  Port {desktopStatus.port.configured} was in use by another program, so Perch is running on port{' '}
+                  {desktopStatus.port.actual} for now. Choose another port below and restart Perch.
+                </div>
+              )}
               <LocalApiForm view={view} onSaved={setView} />
             </Section>
             <Section
@@ -637,7 +692,7 @@ export default function SettingsView() {
                 view.editable.desktop ? undefined : 'These apply to the Perch desktop app; change them in its Settings window.'
               }
             >
-              <DesktopForm view={view} onSaved={setView} />
+              <DesktopForm view={view} status={desktopStatus} refreshStatus={refreshDesktopStatus} onSaved={setView} />
             </Section>
             <Section
               title="Automation"

@@ -1,0 +1,82 @@
+import type { PerchEventBus, PerchEvents } from '../core/events.js';
+
+export interface ActivityOptions {
+  events: PerchEventBus;
+  /** Told whenever the tray should switch between its idle and busy icons. */
+  onBusyChange: (busy: boolean) => void;
+  /** How long the icon shows that a scheduled job just finished. */
+  jobFlashMs?: number;
+}
+
+/**
+ * Whether the tray shows activity: while an answer is streaming, and for a moment after a
+ * scheduled job finishes. Driven by the core's events; no timers run while nothing happens.
+ */
+export class TrayActivity {
+  private readonly streaming = new Set<string>();
+  private jobFlash: NodeJS.Timeout | undefined;
+  private busy = false;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: ActivityOptions) {
+    const started = ({ message_id }: PerchEvents['answer:started'][0]): void => {
+      this.streaming.add(message_id);
+      this.update();
+    };
+    const finished = ({ message_id }: PerchEvents['answer:finished'][0]): void => {
+      this.streaming.delete(message_id);
+      this.update();
+    };
+    const jobFinished = (): void => {
+      clearTimeout(this.jobFlash);
+      this.jobFlash = setTimeout(() => {
+        this.jobFlash = undefined;
+        this.update();
+      }, options.jobFlashMs ?? 10_000);
+      this.jobFlash.unref();
+      this.update();
+    };
+    options.events.on('answer:started', started);
+    options.events.on('answer:finished', finished);
+    options.events.on('job:finished', jobFinished);
+    this.unsubscribe = () => {
+      options.events.off('answer:started', started);
+      options.events.off('answer:finished', finished);
+      options.events.off('job:finished', jobFinished);
+      clearTimeout(this.jobFlash);
+    };
+  }
+
+  get isBusy(): boolean {
+    return this.busy;
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private update(): void {
+    const busy = this.streaming.size > 0 || this.jobFlash !== undefined;
+    if (busy === this.busy) return;
+    this.busy = busy;
+    this.options.onBusyChange(busy);
+  }
+}
+
+export interface DesktopNotice {
+  title: string;
+  body: string;
+  /** The UI route to open when the notice is clicked. */
+  route?: string;
+}
+
+/** The notice for a finished scheduled job, if it asked for one (or failed: that is worth knowing). */
+export function jobNotice(event: PerchEvents['job:finished'][0]): DesktopNotice | undefined {
+  if (!event.notify && event.status === 'succeeded') return undefined;
+  const summary = event.summary.length > 180 ? `${event.summary.slice(0, 179)}…` : event.summary;
+  return {
+    title: event.status === 'succeeded' ? event.job_name : `${event.job_name} failed`,
+    body: summary || (event.status === 'succeeded' ? 'Finished.' : 'The run failed; see its history.'),
+    route: 'jobs',
+  };
+}
