@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
@@ -12,6 +15,8 @@ export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'>
   /** Listen on this port instead of the setting (0 picks a free one, for tests). */
   port?: number | undefined;
   host?: string | undefined;
+  /** Serve HTTPS with these PEM files (read at start; a missing or bad file is a clear error). */
+  tls?: { certFile: string; keyFile: string } | undefined;
   staticDir?: string | undefined;
 }
 
@@ -35,6 +40,29 @@ const isLoopback = (host: string): boolean =>
   host === '127.0.0.1' || host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/** The PEM certificate and key for HTTPS, checked now so a typo fails at start with a clear message. */
+function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (file: string, what: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new PerchError('tls_files', 500, `Cannot read the TLS ${what} '${file}': ${(error as Error).message}`);
+    }
+  };
+  const cert = read(files.certFile, 'certificate');
+  const key = read(files.keyFile, 'key');
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    throw new PerchError(
+      'tls_files',
+      500,
+      `The TLS certificate and key cannot be used together (${(error as Error).message}). Give a PEM certificate with --tls-cert and its private key with --tls-key.`,
+    );
+  }
+  return { cert, key };
+}
 
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): PerchError {
   if (error.code === 'EADDRINUSE') {
@@ -77,12 +105,22 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   const requestedPort = options.port ?? settings.api.port;
   let bound = { host, port: requestedPort, url: `http://${formatHost(host)}:${requestedPort}` };
 
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = options.tls ? readTlsFiles(options.tls) : undefined;
+  } catch (error) {
+    core.close();
+    throw error;
+  }
+  const scheme = tls ? 'https' : 'http';
+  bound.url = `${scheme}://${formatHost(host)}:${requestedPort}`;
+
   const perchApp = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
   const { close: closeApp } = perchApp;
-  const server = http.createServer(
-    { requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 },
-    perchApp.handle,
-  );
+  const serverOptions = { requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const server: http.Server = tls
+    ? https.createServer({ ...serverOptions, ...tls }, perchApp.handle)
+    : http.createServer(serverOptions, perchApp.handle);
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -97,14 +135,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
     throw listenError(error as NodeJS.ErrnoException, host, requestedPort);
   }
   const address = server.address() as AddressInfo;
-  bound = { host, port: address.port, url: `http://${formatHost(host)}:${address.port}` };
+  bound = { host, port: address.port, url: `${scheme}://${formatHost(host)}:${address.port}` };
   writeRuntimeInfo(core.dataDir, { pid: process.pid, ...bound, version: core.version, started_at: core.startedAt.toISOString() });
   // Scheduled prompts start with the service (and catch up on what was missed while it was off).
   core.scheduler.start();
-  if (!isLoopback(host)) {
+  if (!isLoopback(host) && !tls) {
     logger.warn(
-      `Perch is listening on ${host}, reachable from other machines. The API token is still required; prefer 127.0.0.1 unless you need remote access.`,
+      `WARNING: Perch is listening on ${host} WITHOUT TLS: other machines can reach it, and the API token and every answer cross the network in plain text. Serve HTTPS with --tls-cert and --tls-key, or bind to 127.0.0.1.`,
     );
+  } else if (!isLoopback(host)) {
+    logger.warn(`Perch is listening on ${host} over HTTPS, reachable from other machines; the API token is required.`);
   }
 
   let stopping: Promise<void> | undefined;

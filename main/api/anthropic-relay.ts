@@ -3,6 +3,8 @@ import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { PerchError, noApiKey } from '../core/errors.js';
 import type { TokenUsage } from '../core/claude/pricing.js';
+import type { UpstreamCall } from '../core/metrics.js';
+import type { UpstreamGate } from '../core/upstream-gate.js';
 import { MB } from './errors.js';
 
 /** What the relay needs from the rest of Perch, read per request so settings apply at once. */
@@ -14,6 +16,13 @@ export interface RelayOptions {
   recordUsage: (model: string, usage: TokenUsage) => void;
   /** Sends a Perch error in the Anthropic shape (before any response bytes went out). */
   sendError: (res: ServerResponse, error: PerchError) => void;
+  /** Why Claude must not be asked now (the daily budget), or nothing. */
+  refusal?: () => PerchError | undefined;
+  /** The bound on calls to Claude at once, shared with Perch's own answers. */
+  gate?: UpstreamGate;
+  /** Told how each relayed call went, and when a streamed answer starts and ends (metrics). */
+  observe?: (call: UpstreamCall) => void;
+  streamStarted?: () => () => void;
 }
 
 // Hop-by-hop headers belong to one connection, never to the message being relayed.
@@ -78,7 +87,7 @@ class StreamUsageReader {
         usage?: Partial<TokenUsage>;
       };
       const usage = event.type === 'message_start' ? event.message?.usage : event.usage;
-      if (event.type === 'message_start' && event.message?.model) this.model = event.message.model;
+      if (event.type === 'message_start' && typeof event.message?.model === 'string') this.model = event.message.model;
       if (!usage) return;
       this.seen = true;
       if (typeof usage.input_tokens === 'number') this.usage.input_tokens = usage.input_tokens;
@@ -94,9 +103,24 @@ class StreamUsageReader {
 
 function usageOfJson(body: Buffer): { model: string; usage: TokenUsage } | undefined {
   try {
-    const message = JSON.parse(body.toString('utf8')) as { type?: string; model?: string; usage?: TokenUsage };
-    if (message.type !== 'message' || !message.model || !message.usage) return undefined;
-    return { model: message.model, usage: message.usage };
+    const message = JSON.parse(body.toString('utf8')) as {
+      type?: string;
+      model?: unknown;
+      usage?: Partial<Record<keyof TokenUsage, unknown>>;
+    };
+    // An odd upstream answer must not reach the ledger (or throw where nothing catches it).
+    if (message.type !== 'message' || typeof message.model !== 'string' || !message.model || !message.usage) return undefined;
+    const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+    const { usage } = message;
+    return {
+      model: message.model,
+      usage: {
+        input_tokens: count(usage.input_tokens),
+        output_tokens: count(usage.output_tokens),
+        cache_creation_input_tokens: count(usage.cache_creation_input_tokens),
+        cache_read_input_tokens: count(usage.cache_read_input_tokens),
+      },
+    };
   } catch {
     return undefined;
   }
@@ -131,6 +155,60 @@ export class AnthropicRelay {
       this.options.sendError(res, noApiKey());
       return;
     }
+    const refused = this.options.refusal?.();
+    if (refused) {
+      this.options.sendError(res, refused);
+      return;
+    }
+    if (!this.options.gate) {
+      this.relay(req, res, upstreamPath, query, options, apiKey, () => {});
+      return;
+    }
+    // Wait for a slot; a client that hangs up meanwhile leaves the line.
+    const left = new AbortController();
+    const leave = (): void => left.abort();
+    res.once('close', leave);
+    this.options.gate.acquire(left.signal).then(
+      (release) => {
+        res.off('close', leave);
+        if (res.destroyed) release();
+        else this.relay(req, res, upstreamPath, query, options, apiKey, release);
+      },
+      (error: unknown) => {
+        if (!res.destroyed && error instanceof PerchError) this.options.sendError(res, error);
+      },
+    );
+  }
+
+  private relay(
+    req: IncomingMessage,
+    res: ServerResponse,
+    upstreamPath: string,
+    query: string,
+    options: { recordUsage: boolean },
+    apiKey: string,
+    release: () => void,
+  ): void {
+    const started = performance.now();
+    let firstByteAt: number | undefined;
+    let model = 'unknown';
+    let endStream = (): void => {};
+    // Once per request, however it ends: the slot goes back and the call is counted.
+    let settled = false;
+    const settle = (outcome: string): void => {
+      if (settled) return;
+      settled = true;
+      release();
+      endStream();
+      this.options.observe?.({
+        model,
+        path: 'relay',
+        outcome,
+        seconds: (performance.now() - started) / 1000,
+        firstTokenSeconds: firstByteAt === undefined ? undefined : (firstByteAt - started) / 1000,
+      });
+    };
+    res.once('close', () => settle(res.writableFinished ? 'ok' : 'cancelled'));
     const base = new URL(this.options.upstreamUrl());
     const target = new URL(`${base.pathname.replace(/\/$/, '')}${upstreamPath}${query}`, base);
     const timeoutMs = this.options.timeoutSeconds() * 1000;
@@ -156,6 +234,7 @@ export class AnthropicRelay {
       if (finished || res.destroyed) return;
       finished = true;
       const timedOut = error.code === 'UPSTREAM_TIMEOUT';
+      settle(timedOut ? 'upstream_timeout' : 'upstream_unreachable');
       const message = timedOut
         ? `Claude did not respond within ${timeoutMs / 1000} seconds.`
         : `Could not reach the Anthropic API at ${base.origin} (${error.code ?? error.message}).`;
@@ -171,19 +250,25 @@ export class AnthropicRelay {
     });
 
     upstream.on('response', (answer) => {
+      const status = answer.statusCode ?? 502;
+      const outcome = status < 400 ? 'ok' : `http_${status}`;
       const streaming = (answer.headers['content-type'] ?? '').includes('text/event-stream');
-      res.writeHead(answer.statusCode ?? 502, clientHeaders(answer.headers));
+      res.writeHead(status, clientHeaders(answer.headers));
       if (streaming) {
         res.socket?.setNoDelay(true);
+        endStream = this.options.streamStarted?.() ?? endStream;
         const reader = new StreamUsageReader();
         answer.on('data', (chunk: Buffer) => {
+          firstByteAt ??= performance.now();
           res.write(chunk);
           if (options.recordUsage) reader.push(chunk);
         });
         answer.on('end', () => {
           finished = true;
           res.end();
+          if (reader.model) model = reader.model;
           if (options.recordUsage && reader.seen) this.options.recordUsage(reader.model || 'unknown', reader.usage);
+          settle(outcome);
         });
       } else {
         const chunks: Buffer[] = [];
@@ -192,8 +277,12 @@ export class AnthropicRelay {
           finished = true;
           const body = Buffer.concat(chunks);
           res.end(body);
-          const usage = options.recordUsage && answer.statusCode === 200 ? usageOfJson(body) : undefined;
-          if (usage) this.options.recordUsage(usage.model, usage.usage);
+          const usage = options.recordUsage && status === 200 ? usageOfJson(body) : undefined;
+          if (usage) {
+            model = usage.model;
+            this.options.recordUsage(usage.model, usage.usage);
+          }
+          settle(outcome);
         });
       }
       answer.on('error', (error) => upstream.emit('error', error));
@@ -207,6 +296,7 @@ export class AnthropicRelay {
         req.removeAllListeners('data');
         finished = true;
         upstream.destroy();
+        settle('request_too_large');
         if (!res.headersSent) {
           this.options.sendError(
             res,

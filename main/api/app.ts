@@ -4,9 +4,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { PerchError } from '../core/errors.js';
+import { redactSecretsOf } from '../core/logger.js';
 import type { PerchCore } from '../core/perch-core.js';
 import { AnthropicRelay } from './anthropic-relay.js';
-import { errorHandler, MB, writeError } from './errors.js';
+import { errorHandler, isCompatPath, MB, writeError } from './errors.js';
+import { createRateLimits } from './limits.js';
 import {
   applyCors,
   checkContentType,
@@ -14,6 +16,7 @@ import {
   checkHost,
   checkOrigin,
   guard,
+  isWebhookPath,
   ownOrigins,
   uploadRequestLimitBytes,
   type GuardContext,
@@ -28,9 +31,11 @@ import { chatRoutes } from './routes/chat.js';
 import type { RouteContext } from './routes/context.js';
 import { fileRoutes, UPLOAD_PATHS } from './routes/files.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { openAiRoutes } from './routes/openai.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { usageRoutes } from './routes/usage.js';
 
 export interface AppOptions {
   core: PerchCore;
@@ -63,10 +68,14 @@ const UI_CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** A caller's own request id is reused when it is a short plain token (it goes into logs and headers). */
+const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
 /** Headers every answer carries, and one log line per request once it ends. */
 function startRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string): void {
   const started = process.hrtime.bigint();
-  const requestId = randomUUID();
+  const incoming = req.headers['x-request-id'];
+  const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('X-Request-Id', requestId);
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Referrer-Policy', 'no-referrer');
@@ -98,7 +107,18 @@ function listRoutes(routers: express.Router[]): Array<{ method: string; path: st
   );
 }
 
-const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.startsWith('/v1/');
+const isApiPath = (path: string): boolean => path.startsWith('/api/') || path.startsWith('/v1/') || path === '/metrics';
+
+/**
+ * The route a request matched, as its pattern (`/api/v1/sessions/:id`), so metrics stay a
+ * handful of series however many ids and paths clients send.
+ */
+function routeLabel(req: IncomingMessage, path: string): string {
+  const matched = (req as { route?: { path?: unknown } }).route?.path;
+  if (typeof matched === 'string') return matched;
+  if (RELAY_PATHS.has(path)) return path;
+  return isApiPath(path) || isWebhookPath(path) ? 'unmatched' : 'static';
+}
 
 const pathOf = (url: string | undefined): string => {
   const raw = url ?? '/';
@@ -114,6 +134,8 @@ export function createApp(options: AppOptions): PerchApp {
   const { core, logger } = options;
   const settings = () => core.currentSettings();
   const secrets = (): ReadonlyArray<string | undefined> => [core.apiKeys.get(), core.tokens.get()];
+  // No log line may carry the key, the token or a webhook secret, wherever it slipped in.
+  redactSecretsOf(logger, core);
   const guardContext: GuardContext = {
     port: () => options.listening().port,
     bindHost: () => options.listening().host,
@@ -140,7 +162,12 @@ export function createApp(options: AppOptions): PerchApp {
     maxBodyMb: () => settings().api.maxBodyMb,
     recordUsage: (model, usage) => core.usage.record({ source: 'anthropic', model, usage }),
     sendError: (res, error) => writeError(res, error, secrets(), true),
+    refusal: () => core.refusal(),
+    gate: core.upstreamGate,
+    observe: (call) => core.metrics.upstream(call),
+    streamStarted: () => core.metrics.streamStarted(),
   });
+  const limits = createRateLimits(core, secrets, isCompatPath);
 
   const app = express();
   app.disable('x-powered-by');
@@ -171,9 +198,11 @@ export function createApp(options: AppOptions): PerchApp {
     auth.publicRouter,
     webhooks,
     health.privateRouter,
+    metricsRoutes(routeContext),
     auth.privateRouter,
     settingsRoutes(routeContext),
     jobRoutes(routeContext),
+    usageRoutes(routeContext),
     reviewRoutes(routeContext),
     chatRoutes(routeContext),
     sessionRoutes(routeContext),
@@ -185,6 +214,7 @@ export function createApp(options: AppOptions): PerchApp {
   app.use(health.publicRouter);
   app.use(auth.publicRouter);
   // Webhooks come through tunnels under other names; each proves itself with a signature.
+  app.use('/webhook', limits.webhooks);
   app.use(webhooks);
 
   const api = express.Router();
@@ -203,6 +233,7 @@ export function createApp(options: AppOptions): PerchApp {
     res.locals.desktop = isDesktopRequest(req, core.desktopSecret);
     next();
   });
+  api.use(limits.claude);
   api.use(guard((req) => checkContentType(req, isUpload(req.path))));
   const jsonParsers = new Map<number, RequestHandler>();
   api.use((req, res, next) => {
@@ -265,11 +296,16 @@ export function createApp(options: AppOptions): PerchApp {
     }
     if (!(origin instanceof PerchError)) applyCors(res, origin.allowOrigin, false);
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-    relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages' });
+    limits.claude(req, res, () => relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages' }));
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req.url);
+    const started = performance.now();
+    res.once('close', () => {
+      const status = res.writableFinished ? res.statusCode : 499;
+      core.metrics.http(req.method ?? 'GET', routeLabel(req, path), status, (performance.now() - started) / 1000);
+    });
     if (req.method === 'POST' && RELAY_PATHS.has(path)) relayFastPath(req, res, path);
     else app(req, res);
   };

@@ -47,7 +47,8 @@ export function allowedHostNames(context: GuardContext): Set<string> {
 /** The origins of the service's own pages (the web UI), under every name it answers to. */
 export function ownOrigins(context: GuardContext): Set<string> {
   const port = context.port();
-  return new Set([...allowedHostNames(context)].map((name) => `http://${name}:${port}`));
+  // Either scheme: the service serves one of them (HTTPS with --tls-cert), never both.
+  return new Set([...allowedHostNames(context)].flatMap((name) => [`http://${name}:${port}`, `https://${name}:${port}`]));
 }
 
 /** The service's own origins, plus the desktop app's and any the person added. */

@@ -1,15 +1,19 @@
 import { z } from 'zod';
+import { OPERATIONS_ROUTES } from './openapi-operations.js';
+import { USAGE_ROUTES } from './openapi-usage.js';
 import { WEBHOOK_ROUTES } from './openapi-webhooks.js';
 import * as request from './schemas.js';
 import * as response from './response-schemas.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-interface ResponseDoc {
+export interface ResponseDoc {
   description: string;
   schema?: z.ZodType;
   /** Also (or only) answers as Server-Sent Events. */
   events?: string;
+  /** Answers as plain text, in this format. */
+  text?: string;
 }
 
 /** One route of the API, as the OpenAPI document describes it. */
@@ -43,7 +47,7 @@ const ERROR_MEANINGS: Record<number, string> = {
   413: 'Body or upload over the limit',
   409: 'The job is running already',
   415: 'Not JSON (or not multipart for uploads), or an unsupported file type',
-  429: 'Anthropic rate limit (see Retry-After)',
+  429: "Too many requests (rateLimit.requestsPerMinute), the daily budget reached (budget.dailyUsd), or Anthropic's rate limit; see Retry-After",
   502: 'Anthropic failed, is unreachable, or rejected the API key',
   503: 'No API key configured, or Claude overloaded',
   504: 'Claude went silent for longer than claude.timeoutSeconds',
@@ -357,6 +361,8 @@ export const ROUTES: RouteDoc[] = [
     responses: { 200: { description: 'The analysis', schema: response.legacyUpload }, ...answerErrors },
   },
   ...WEBHOOK_ROUTES,
+  ...USAGE_ROUTES,
+  ...OPERATIONS_ROUTES,
 ];
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> => {
@@ -402,6 +408,7 @@ function operation(route: RouteDoc): Record<string, unknown> {
       const content: Record<string, unknown> = {};
       if (doc.schema) content['application/json'] = { schema: jsonSchema(doc.schema, 'output') };
       if (doc.events) content['text/event-stream'] = { schema: { type: 'string', description: doc.events } };
+      if (doc.text) content['text/plain'] = { schema: { type: 'string', description: doc.text } };
       return [status, { description: doc.description, ...(Object.keys(content).length ? { content } : {}) }];
     }),
   );

@@ -152,7 +152,10 @@ const settingsShape = z.object({
     upstreamUrl: z.string(),
     systemPrompt: z.string(),
     timeoutSeconds: z.number().int(),
+    maxConcurrentRequests: z.number().int(),
   }),
+  rateLimit: z.object({ requestsPerMinute: z.number().int(), webhooksPerMinute: z.number().int() }),
+  budget: z.object({ dailyUsd: z.number() }),
   api: z.object({
     port: z.number().int(),
     host: z.string(),
@@ -249,3 +252,38 @@ export const review = z.object({
   updated_at: z.iso.datetime(),
 });
 export const reviewList = z.object({ reviews: z.array(review) });
+
+/** What a set of answers used and cost (`GET /api/v1/usage`). */
+const usageAmounts = {
+  requests: z.number().int(),
+  input_tokens: z.number().int(),
+  output_tokens: z.number().int(),
+  cache_read_input_tokens: z.number().int(),
+  cache_creation_input_tokens: z.number().int(),
+  cost_usd: z.number().nullable().meta({
+    description:
+      'Estimated from list prices, for the requests whose model has a known price (see unpriced_requests); null when none has.',
+  }),
+  unpriced_requests: z.number().int().meta({ description: 'Requests left out of cost_usd: their model’s price is unknown.' }),
+};
+
+export const usageTotals = z.object(usageAmounts);
+
+export const usageGroup = z.object({
+  key: z.string().meta({
+    description:
+      'The day (2025-03-01), the model, the session id — or, for usage no existing chat holds, its source (chat for deleted chats, anthropic, openai, jobs, github, slack) — or the source.',
+  }),
+  label: z.string().meta({ description: 'What to show: the session’s title, “Scheduled prompts”, the model id, the day…' }),
+  session_id: z.string().nullable().optional().meta({ description: 'Only when grouping by session: the chat to open, or null.' }),
+  ...usageAmounts,
+});
+
+export const usageSummary = z.object({
+  from: z.iso.datetime(),
+  to: z.iso.datetime().meta({ description: 'Exclusive.' }),
+  group_by: z.enum(['day', 'model', 'session', 'source']),
+  time_zone: z.string().meta({ description: 'The IANA zone whose calendar days were counted.' }),
+  totals: usageTotals,
+  groups: z.array(usageGroup),
+});

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { canonicalTimeZone, parseDateTime } from '../core/calendar.js';
 
 const optionalText = z.string().nullish();
 const optionalId = z.string().min(1).max(64).nullish();
@@ -188,4 +189,37 @@ export const updateJobRequest = z
 export const runsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
   before: z.string().min(1).max(64).optional(),
+});
+
+// Usage reports. Dates are parsed in the report's time zone, so here only their form is checked.
+const usageInstant = (meaning: string) =>
+  z
+    .string()
+    .trim()
+    .refine((text) => parseDateTime(text, 'UTC') !== undefined, {
+      error: 'expected an ISO date such as 2025-03-01, or a date and time such as 2025-03-01T09:00:00Z',
+    })
+    .optional()
+    .meta({ description: meaning });
+
+export const usageQuery = z.object({
+  from: usageInstant(
+    'Start: an ISO date (that day’s start in the time zone) or date and time. Default: the start of the day 29 days before `to`’s, so 30 days.',
+  ),
+  to: usageInstant(
+    'End, exclusive, in the same forms (2025-04-01 ends with March 31). Default: now. At most 366 days after `from`.',
+  ),
+  group_by: z
+    .enum(['day', 'model', 'session', 'source'])
+    .default('day')
+    .meta({ description: 'day: every calendar day, empty ones as zeros; model, session, source: biggest spender first.' }),
+  tz: z
+    .string()
+    .trim()
+    .max(100)
+    .refine((zone) => canonicalTimeZone(zone) !== undefined, {
+      error: 'expected an IANA time zone such as Europe/Paris or America/New_York',
+    })
+    .optional()
+    .meta({ description: 'The IANA time zone whose calendar days count (default: the service’s).' }),
 });

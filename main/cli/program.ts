@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { isPerchError } from '../core/errors.js';
 import { resolveDataDir } from '../core/paths.js';
 import { TokenStore } from '../core/secrets.js';
@@ -7,8 +7,10 @@ import { ensureDataDir } from '../core/paths.js';
 import { PERCH_VERSION } from '../core/version.js';
 import { ask } from './ask-command.js';
 import { configGet, configReset, configSet } from './config-command.js';
+import { addDaemonCommand } from './daemon-command.js';
 import { review } from './review-command.js';
 import { ServiceDownError } from './service-client.js';
+import { addServiceCommand } from './service-command.js';
 import { status } from './status-command.js';
 import { processOutput, readAllStdin, type Output } from './output.js';
 
@@ -16,6 +18,27 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535.');
   return port;
+}
+
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  dataDir?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  sslCert?: string;
+  sslKey?: string;
+}
+
+/** The certificate and key for HTTPS (`--ssl-*` are the older names, still accepted). */
+function tlsFiles(flags: ServeFlags): { certFile: string; keyFile: string } | undefined {
+  const certFile = flags.tlsCert ?? flags.sslCert;
+  const keyFile = flags.tlsKey ?? flags.sslKey;
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined) {
+    throw new Error('HTTPS needs both --tls-cert <file> and --tls-key <file>.');
+  }
+  return { certFile, keyFile };
 }
 
 const dataDirOption = ['--data-dir <dir>', 'data directory (default: $PERCH_DATA_DIR or the per-user app-data folder)'] as const;
@@ -52,8 +75,12 @@ export function buildProgram(environment: CliEnvironment): Command {
     .description('run the Perch service (API and web UI) in the foreground until Ctrl-C')
     .option('-p, --port <port>', 'port to listen on (default: setting api.port, 8080)', parsePort)
     .option('--host <address>', 'address to bind (default: setting api.host, 127.0.0.1)')
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (with --tls-key)')
+    .option('--tls-key <file>', 'the PEM private key for --tls-cert')
+    .addOption(new Option('--ssl-cert <file>').hideHelp())
+    .addOption(new Option('--ssl-key <file>').hideHelp())
     .option(...dataDirOption)
-    .action(async (options: { port?: number; host?: string; dataDir?: string }) => {
+    .action(async (options: ServeFlags) => {
       // The service (express, the SDK, SQLite) loads only for `serve`: other commands stay quick.
       const { serve } = await import('./serve-command.js');
       await serve(
@@ -62,6 +89,7 @@ export function buildProgram(environment: CliEnvironment): Command {
           dataDirGiven: options.dataDir !== undefined,
           port: options.port,
           host: options.host,
+          tls: tlsFiles(options),
           staticDir: environment.staticDir,
           env,
         },
@@ -146,6 +174,10 @@ export function buildProgram(environment: CliEnvironment): Command {
     .action((key: string, options: { dataDir?: string }) => {
       configReset(ensureDataDir(resolveDataDir(options.dataDir, env)), key, out, env);
     });
+
+  // perch service install|uninstall|status|logs, perch daemon start|stop|status
+  addServiceCommand(program, environment);
+  addDaemonCommand(program, environment);
   return program;
 }
 

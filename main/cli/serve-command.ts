@@ -1,3 +1,4 @@
+import { openLogFile } from '../core/log-files.js';
 import { createLogger } from '../core/logger.js';
 import { startService, type RunningService } from '../service.js';
 import type { Output } from './output.js';
@@ -8,6 +9,8 @@ export interface ServeOptions {
   dataDirGiven: boolean;
   port?: number | undefined;
   host?: string | undefined;
+  /** Serve HTTPS with these PEM files. */
+  tls?: { certFile: string; keyFile: string } | undefined;
   staticDir?: string | undefined;
   env: NodeJS.ProcessEnv;
 }
@@ -17,13 +20,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 /** `perch serve`: the service in the foreground until SIGINT or SIGTERM. */
 export async function serve(options: ServeOptions, out: Output): Promise<RunningService> {
-  const logger = createLogger({ pretty: true });
+  // Short lines in the terminal, and JSON in <dataDir>/logs/perch.log (flushed at exit).
+  const logger = createLogger({ pretty: true, file: openLogFile(options.dataDir) });
   const running = await startService({
     dataDir: options.dataDir,
     env: options.env,
     logger,
     port: options.port,
     host: options.host,
+    tls: options.tls,
     staticDir: options.staticDir,
   });
   const { core } = running;

@@ -2,26 +2,164 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
-/** Fields that could carry a secret, censored wherever they appear in a log record. */
+/**
+ * Fields that could carry a secret, censored wherever they appear in a log record. Values
+ * that slip into other fields (an upstream error echoing the key, a stack trace) are caught
+ * by the secret scrubbing in createLogger instead.
+ */
 export const REDACTED_PATHS = [
   'apiKey',
   'token',
   'authorization',
+  'cookie',
+  'webhookSecret',
+  'signingSecret',
+  'desktopSecret',
   '*.apiKey',
   '*.token',
   '*.authorization',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'req.headers.authorization',
-  'req.headers["x-api-key"]',
+  '*.cookie',
+  '*.webhookSecret',
+  '*.signingSecret',
+  '*.desktopSecret',
+  'settings.github.token',
+  'settings.github.webhookSecret',
+  'settings.slack.signingSecret',
+  ...['headers', 'req.headers', 'request.headers'].flatMap((headers) =>
+    [
+      'authorization',
+      'x-api-key',
+      'cookie',
+      'set-cookie',
+      'x-perch-desktop',
+      'x-hub-signature',
+      'x-hub-signature-256',
+      'x-slack-signature',
+    ].map((name) => `${headers}["${name}"]`),
+  ),
 ];
 
+/** Where the values never to log come from (the API key, the client token, webhook secrets). */
+export type SecretSource = () => Iterable<string | undefined>;
+
+/** Shorter values are too likely to be ordinary words to replace everywhere (as errors.ts does). */
+const MIN_SECRET_LENGTH = 8;
+/** How long a read of the secret sources is reused: records are many, secrets rarely change. */
+const SECRETS_FRESH_MS = 1_000;
+const REDACTED = '[redacted]';
+
+/**
+ * The last stop before any sink: replaces every known secret value in the serialized record —
+ * message, error, stack trace, any field — and hands the line to each sink.
+ */
+class SecretScrubber implements DestinationStream {
+  source: SecretSource | undefined;
+  private secrets: string[] = [];
+  private readAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly sinks: readonly DestinationStream[],
+    private readonly fixed: SecretSource | undefined,
+  ) {}
+
+  write(line: string): void {
+    let text = line;
+    for (const secret of this.current()) {
+      if (text.includes(secret)) text = text.split(secret).join(REDACTED);
+    }
+    for (const sink of this.sinks) sink.write(text);
+  }
+
+  /** pino's `logger.flush(callback)`: waits for the sinks that buffer. */
+  flush(callback?: (error?: Error) => void): void {
+    const flushing = this.sinks.map(
+      (sink) =>
+        new Promise<void>((resolve) => {
+          const flushable = sink as { flush?: (done: () => void) => unknown };
+          if (typeof flushable.flush === 'function') flushable.flush(() => resolve());
+          else resolve();
+        }),
+    );
+    void Promise.all(flushing).then(() => callback?.());
+  }
+
+  /** Forget the cached values (after a secret changed). */
+  refresh(): void {
+    this.readAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private current(): string[] {
+    const now = performance.now();
+    if (now - this.readAt < SECRETS_FRESH_MS) return this.secrets;
+    this.readAt = now;
+    const found = new Set<string>();
+    for (const source of [this.fixed, this.source]) {
+      if (!source) continue;
+      try {
+        for (const value of source()) {
+          if (!value || value.length < MIN_SECRET_LENGTH) continue;
+          found.add(value);
+          // As the value appears inside a JSON string when it holds quotes or backslashes.
+          const escaped = JSON.stringify(value).slice(1, -1);
+          if (escaped !== value) found.add(escaped);
+        }
+      } catch {
+        // A source that cannot answer (its store closed): keep what it said last.
+        for (const previous of this.secrets) found.add(previous);
+      }
+    }
+    // Longest first, so a secret that contains another is replaced whole.
+    this.secrets = [...found].sort((a, b) => b.length - a.length);
+    return this.secrets;
+  }
+}
+
+/** What the service knows that must never be logged: the parts of PerchCore that hold secrets. */
+export interface SecretHolder {
+  apiKeys: { get(): string | undefined };
+  tokens: { get(): string };
+  desktopSecret?: string | undefined;
+  currentSettings(): {
+    github: { token: string; webhookSecret: string };
+    slack: { signingSecret: string };
+  };
+}
+
+/**
+ * Makes `logger` (and its children) replace the holder's secrets wherever they occur in a
+ * record: the API key, the client token, the desktop app's secret and the webhook secrets.
+ * A later call replaces the earlier holder (a restarted service).
+ */
+export function redactSecretsOf(logger: Logger, holder: SecretHolder): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+  if (!(stream instanceof SecretScrubber)) return;
+  stream.source = () => {
+    const settings = holder.currentSettings();
+    return [
+      holder.apiKeys.get(),
+      holder.tokens.get(),
+      holder.desktopSecret,
+      settings.github.token,
+      settings.github.webhookSecret,
+      settings.slack.signingSecret,
+    ];
+  };
+  stream.refresh();
+}
+
 export interface LoggerOptions {
-  /** Human-readable lines for a terminal instead of JSON. */
+  /** Short human-readable lines on stdout (TerminalLines) instead of JSON. */
   pretty?: boolean;
   level?: string;
-  /** Where records go (default: stdout). */
+  /** Where records go instead of stdout. */
   destination?: DestinationStream;
+  /**
+   * Also write every record, as JSON, here: the rotating log file (log-files.ts). With a file
+   * and neither `pretty` nor `destination`, the file is the only sink.
+   */
+  file?: DestinationStream;
+  /** Values never to log, besides those redactSecretsOf adds (e.g. a key from the environment). */
+  secrets?: SecretSource;
 }
 
 const LEVELS: Record<number, { name: string; color: string }> = {
@@ -66,10 +204,13 @@ export class TerminalLines implements DestinationStream {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const base = {
     level: options.level ?? 'info',
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    redact: { paths: REDACTED_PATHS, censor: REDACTED },
     base: undefined,
   };
-  if (options.destination) return pino(base, options.destination);
-  if (options.pretty) return pino(base, new TerminalLines());
-  return pino(base);
+  const sinks: DestinationStream[] = [];
+  if (options.destination) sinks.push(options.destination);
+  else if (options.pretty) sinks.push(new TerminalLines());
+  else if (!options.file) sinks.push(pino.destination());
+  if (options.file) sinks.push(options.file);
+  return pino(base, new SecretScrubber(sinks, options.secrets));
 }

@@ -9,7 +9,10 @@ import { JobScheduler } from './jobs/scheduler.js';
 import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
 import { ChatService } from './chat/chat-service.js';
 import { PerchEventBus } from './events.js';
+import { DailyBudget } from './budget.js';
 import { DirectoryChanges } from './files/directory-changes.js';
+import type { PerchError } from './errors.js';
+import { PerchMetrics } from './metrics.js';
 import { dataFiles, ensureDataDir } from './paths.js';
 import { FileApiKeySource, TokenStore, type ApiKeySource } from './secrets.js';
 import { SettingsStore, type RunOverrides } from './settings/settings-store.js';
@@ -17,6 +20,7 @@ import type { Settings } from './settings/schema.js';
 import { ConversationStore } from './storage/conversation-store.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { UsageStore } from './storage/usage-store.js';
+import { UpstreamGate } from './upstream-gate.js';
 import { PERCH_VERSION } from './version.js';
 
 export interface PerchCoreOptions {
@@ -33,7 +37,7 @@ export interface PerchCoreOptions {
    * carrying it may change security settings (bind address, allowed origins, the token).
    */
   desktopSecret?: string | undefined;
-  /** Time for schedules (tests use a fake clock). */
+  /** Time for schedules and the usage ledger (tests use a fake clock). */
   clock?: Clock;
   /** Where job results go besides history (tests record them). */
   outputs?: OutputChannels;
@@ -69,12 +73,18 @@ export class PerchCore {
   readonly db: Db;
   readonly conversations: ConversationStore;
   readonly usage: UsageStore;
+  readonly clock: Clock;
   readonly claude: ClaudeClient;
   readonly chat: ChatService;
   readonly jobs: Jobs;
   readonly scheduler: JobScheduler;
   readonly events = new PerchEventBus();
   readonly startedAt = new Date();
+  /** Bounds the calls to Claude at once (claude.maxConcurrentRequests); the relay shares it. */
+  readonly upstreamGate: UpstreamGate;
+  /** The optional daily spending cap (budget.dailyUsd). */
+  readonly budget: DailyBudget;
+  readonly metrics: PerchMetrics;
   private readonly changes: DirectoryChanges;
   private readonly recordHealthCheck: () => void;
 
@@ -96,7 +106,25 @@ export class PerchCore {
     this.apiKeys = options.apiKeys ?? new FileApiKeySource(dataDir, env, this.changes);
     this.db = openDatabase(path.join(dataDir, dataFiles.database));
     this.conversations = new ConversationStore(this.db);
-    this.usage = new UsageStore(this.db);
+    const clock = options.clock ?? systemClock;
+    this.clock = clock;
+    this.usage = new UsageStore(this.db, () => clock.now());
+    this.upstreamGate = new UpstreamGate({ limit: () => this.settings.current().claude.maxConcurrentRequests });
+    this.budget = new DailyBudget({
+      limitUsd: () => this.settings.current().budget.dailyUsd,
+      spentSince: (sinceMs) => this.usage.totals(sinceMs).cost_usd,
+    });
+    this.metrics = new PerchMetrics({
+      upstreamInFlight: () => this.upstreamGate.inFlight,
+      upstreamWaiting: () => this.upstreamGate.waiting,
+      spentTodayUsd: () => this.budget.spentToday(),
+      startedAt: this.startedAt,
+    });
+    this.metrics.follow(this.events);
+    this.usage.onRecorded = (row) => {
+      this.metrics.usage(row);
+      this.budget.add(row.cost_usd, row.created_at);
+    };
     const healthWrite = this.db.prepare(`INSERT INTO meta (key, value) VALUES ('health_checked_at', ?)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value`);
     this.recordHealthCheck = () => void healthWrite.run(new Date().toISOString());
@@ -104,12 +132,14 @@ export class PerchCore {
     if (recovered > 0) options.onWarning?.(`${recovered} answer(s) interrupted by the last shutdown were saved as partial.`);
     this.claude = new ClaudeClient({
       ...options.claude,
+      refusal: () => this.refusal(),
+      gate: this.upstreamGate,
+      observe: (call) => this.metrics.upstream(call),
       connection: () => {
         const { claude } = this.settings.current();
         return { apiKey: this.apiKeys.get(), upstreamUrl: claude.upstreamUrl, timeoutSeconds: claude.timeoutSeconds };
       },
     });
-    const clock = options.clock ?? systemClock;
     const jobStore = new JobStore(this.db, () => clock.now());
     this.scheduler = new JobScheduler({
       store: jobStore,
@@ -138,6 +168,13 @@ export class PerchCore {
 
   currentSettings(): Settings {
     return this.settings.current();
+  }
+
+  /** Why Claude must not be asked now (the daily budget is spent), or nothing. */
+  refusal(): PerchError | undefined {
+    const refused = this.budget.check();
+    if (refused) this.metrics.refused('daily_budget_reached');
+    return refused;
   }
 
   /**

@@ -5,6 +5,7 @@ import type * as ElectronModule from 'electron';
 import type { BrowserWindowConstructorOptions, WebContents } from 'electron';
 import { IpcChannel, type DesktopStatus, type ServiceConnection } from '../../preload/bridge.js';
 import { PerchError } from '../core/errors.js';
+import { logsDir, openLogFile, type RotatingLogFile } from '../core/log-files.js';
 import { createLogger, type Logger } from '../core/logger.js';
 import { resolveDataDir } from '../core/paths.js';
 import type { Settings } from '../core/settings/schema.js';
@@ -97,6 +98,7 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopOptio
 class DesktopShell {
   stopping = false;
   private readonly logger: Logger;
+  private readonly logFile: RotatingLogFile;
   private readonly desktopSecret = randomBytes(32).toString('base64url');
   private readonly rendererDir: string;
   private readonly preload: string;
@@ -120,7 +122,9 @@ class DesktopShell {
     private readonly options: DesktopOptions & { env: NodeJS.ProcessEnv; platform: NodeJS.Platform },
   ) {
     const { app, screen, globalShortcut } = electron;
-    this.logger = createLogger({ pretty: !app.isPackaged });
+    // No terminal to read: the log lives in <dataDir>/logs (and on stdout too in development).
+    this.logFile = openLogFile(app.getPath('userData'));
+    this.logger = createLogger({ pretty: !app.isPackaged, file: this.logFile });
     this.rendererDir = path.join(options.mainDir, '../renderer');
     this.preload = path.join(options.mainDir, '../preload/index.cjs');
     this.shortcut = new QuickAskShortcut(globalShortcut, () => this.quickAsk.toggle(), options.platform);
@@ -211,6 +215,7 @@ class DesktopShell {
     this.service = undefined;
     // A key saved a moment ago is still being encrypted: let it reach the disk.
     await this.apiKeys?.flush();
+    await this.logFile.flush();
   }
 
   private async startService(): Promise<void> {
@@ -372,10 +377,17 @@ class DesktopShell {
         setStartAtLogin: (enabled) => this.setStartAtLogin(enabled),
         checkForUpdates: () => void this.updates.check(true),
         installUpdate: () => this.updates.install(),
+        openLogs: () => this.openLogs(),
         quit: () => this.electron.app.quit(),
       }),
     );
     this.tray.setContextMenu(menu);
+  }
+
+  private openLogs(): void {
+    void this.electron.shell.openPath(logsDir(this.electron.app.getPath('userData'))).then((problem) => {
+      if (problem) this.logger.warn(`Could not open the logs folder: ${problem}`);
+    });
   }
 
   private statusLine(): string {

@@ -16,6 +16,7 @@ export interface TrayMenuActions {
   openChat(): void;
   openSettings(): void;
   copyToken(): void;
+  openLogs(): void;
   setStartAtLogin(enabled: boolean): void;
   checkForUpdates(): void;
   installUpdate(): void;
@@ -54,6 +55,7 @@ export function trayMenuTemplate(state: TrayMenuState, actions: TrayMenuActions)
     { type: 'separator' },
     { label: state.status, enabled: false },
     { label: 'Copy API Token', click: () => actions.copyToken() },
+    { label: 'Open Logs Folder', click: () => actions.openLogs() },
     { type: 'separator' },
     {
       label: 'Start at Login',

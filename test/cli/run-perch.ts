@@ -50,7 +50,7 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
     const timer = setTimeout(() => reject(new Error(`perch serve did not start:\n${output}`)), 15_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
+      const match = /listening on (https?:\/\/\S+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve({ child, url: match[1], output: () => output, exited });

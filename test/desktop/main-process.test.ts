@@ -128,6 +128,7 @@ describe('the desktop main process', () => {
       '—',
       `API on 127.0.0.1:${desktop.port}`,
       'Copy API Token',
+      'Open Logs Folder',
       '—',
       'Start at Login',
       '—',

@@ -17,6 +17,7 @@ function menu(state: Partial<TrayMenuState> = {}) {
     openChat: vi.fn(),
     openSettings: vi.fn(),
     copyToken: vi.fn(),
+    openLogs: vi.fn(),
     setStartAtLogin: vi.fn(),
     checkForUpdates: vi.fn(),
     installUpdate: vi.fn(),
@@ -47,6 +48,7 @@ describe('trayMenuTemplate', () => {
       '—separator—',
       'Listening on http://127.0.0.1:4873',
       'Copy API Token',
+      'Open Logs Folder',
       '—separator—',
       'Start at Login',
       'Check for Updates…',
@@ -116,6 +118,7 @@ describe('trayMenuTemplate', () => {
       ['Open Chat', 'openChat'],
       ['Settings', 'openSettings'],
       ['Copy API Token', 'copyToken'],
+      ['Open Logs Folder', 'openLogs'],
       ['Check for Updates…', 'checkForUpdates'],
       ['Quit', 'quit'],
     ] as const)('%s calls %s, and nothing else', (label, action) => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { Clock } from '../../main/core/clock.js';
 import type { OutputChannels } from '../../main/core/jobs/outputs.js';
+import { openLogFile, type LogFileOptions, type RotatingLogFile } from '../../main/core/log-files.js';
 import { createLogger } from '../../main/core/logger.js';
 import { SseReader, type ServerSentEvent } from '../../main/core/sse-reader.js';
 import { startService, type RunningService } from '../../main/service.js';
@@ -19,6 +20,8 @@ export interface TestPerch {
   dataDir: string;
   /** Every log line the service wrote. */
   logs: string[];
+  /** The rotating log file in `<dataDir>/logs`, when asked for with `logFile`. */
+  logFile: RotatingLogFile | undefined;
   env: NodeJS.ProcessEnv;
   /** fetch against the service with the token (override headers to test refusals). */
   request(pathname: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
@@ -42,6 +45,8 @@ export interface TestPerchOptions {
   clock?: Clock;
   /** Where job results go. */
   outputs?: OutputChannels;
+  /** Also log to the rotating file in `<dataDir>/logs` (closed, so complete, once stop() returns). */
+  logFile?: boolean | LogFileOptions;
 }
 
 export function temporaryDataDir(): string {
@@ -59,8 +64,10 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
     ...options.env,
   };
   const logs: string[] = [];
+  const logFile = options.logFile ? openLogFile(dataDir, options.logFile === true ? {} : options.logFile) : undefined;
   const logger = createLogger({
     level: 'debug',
+    ...(logFile ? { file: logFile } : {}),
     destination: new Writable({
       write(chunk: Buffer, _encoding, callback) {
         logs.push(chunk.toString('utf8'));
@@ -95,6 +102,7 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
     },
     dataDir,
     logs,
+    logFile,
     env,
     request(pathname, init = {}) {
       const { json, headers, ...rest } = init;
@@ -114,6 +122,7 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
     },
     async stop() {
       await service.stop({ graceMs: 1000 });
+      await logFile?.close();
       if (!options.upstream) await upstream.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },

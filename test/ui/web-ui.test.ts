@@ -234,6 +234,40 @@ describe('settings', () => {
     expectStatusErrors(watched, 400);
   });
 
+  it('takes a daily budget; once it is reached chat says so, and clearing it lets chat answer again', async () => {
+    const watched = await watchedPage();
+    const p = watched.page;
+    await signIn(p, stack);
+    stack.upstream.enqueue({ kind: 'answer', text: 'A first, paid answer.' });
+    await ask(p, 'Spend a little');
+    await p.getByText('A first, paid answer.').waitFor();
+    await p.goto(`${stack.url}/#/settings`);
+    const limits = p.getByRole('region', { name: 'Spending and limits' });
+    const save = limits.getByRole('button', { name: 'Save', exact: true });
+    await limits.getByLabel('Daily budget (US dollars)').fill('-1');
+    await save.click();
+    await expect.poll(() => limits.getByRole('alert').textContent()).toContain("'budget.dailyUsd'");
+    await limits.getByLabel('Daily budget (US dollars)').fill('0.000001');
+    await save.click();
+    await limits.getByRole('status').getByText('Saved. Limits apply at once.').waitFor();
+
+    await p.goto(`${stack.url}/#/chat`);
+    await ask(p, 'Over budget?');
+    await expect.poll(() => p.getByRole('alert').first().textContent()).toContain('daily budget');
+    expect(stack.upstream.messageRequests.some((request) => JSON.stringify(request).includes('Over budget?'))).toBe(false);
+
+    await p.goto(`${stack.url}/#/settings`);
+    await limits.getByLabel('Daily budget (US dollars)').fill('0');
+    await save.click();
+    await limits.getByRole('status').getByText('Saved. Limits apply at once.').waitFor();
+    await p.goto(`${stack.url}/#/chat`);
+    stack.upstream.enqueue({ kind: 'answer', text: 'Within budget again.' });
+    await ask(p, 'And now?');
+    await p.getByText('Within budget again.').waitFor();
+    expectStatusErrors(watched, 400);
+    expectStatusErrors(watched, 429);
+  });
+
   it('shows the security settings read-only in a browser, with the command that changes them', async () => {
     const p = await page();
     await signIn(p, stack, '#/settings');
@@ -302,6 +336,33 @@ describe('scheduled prompts', () => {
   });
 });
 
+describe('usage', () => {
+  it('shows what Perch spent: totals, a bar per day, and the spenders by model and by conversation', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    stack.upstream.enqueue({ kind: 'answer', text: 'Counted.' });
+    await ask(p, 'What did this cost?');
+    await p.getByText('Counted.').waitFor();
+    await p.getByRole('link', { name: 'Usage' }).click();
+    await p.getByRole('heading', { name: 'Usage', level: 1 }).waitFor();
+    await expect.poll(async () => Number(await p.getByTestId('usage-total-requests').textContent())).toBeGreaterThan(0);
+    expect(await p.getByTestId('usage-total-cost').textContent()).toMatch(/\$\d/);
+    // 30 days by default, today included; 7 days on request.
+    const bars = p.getByRole('list', { name: /^Estimated cost per day/ }).getByRole('listitem');
+    expect(await bars.count()).toBe(30);
+    await p.getByRole('radio', { name: '7 days' }).check();
+    await expect.poll(() => bars.count()).toBe(7);
+    await p.getByRole('radio', { name: 'Tokens' }).check();
+    await p.getByRole('heading', { name: 'Tokens per day' }).waitFor();
+    const byModel = p.getByRole('table', { name: 'Usage by model' });
+    await byModel.getByText('claude-sonnet-5-5').waitFor();
+    // A conversation row leads back to that chat.
+    await p.getByRole('table', { name: 'Usage by conversation' }).getByRole('link', { name: 'What did this cost?' }).click();
+    await p.getByText('Counted.').waitFor();
+    expect(p.url()).toContain('#/chat/');
+  });
+});
+
 describe('without an API key', () => {
   it('says what to do, takes the key write-only, and then answers — the key never shows in the page', async () => {
     const keyless = await startUiStack({ apiKey: null });
@@ -347,7 +408,7 @@ describe('keyboard', () => {
 });
 
 describe('screenshots for the README', () => {
-  it.each(['light', 'dark'] as const)('captures chat, quick ask and settings in %s', async (colorScheme) => {
+  it.each(['light', 'dark'] as const)('captures chat, quick ask, jobs, usage and settings in %s', async (colorScheme) => {
     mkdirSync(screenshotDir, { recursive: true });
     const p = await page({ colorScheme, width: 1280, height: 800 });
     await signIn(p, stack);
@@ -400,6 +461,12 @@ describe('screenshots for the README', () => {
     await jobs.getByRole('button', { name: 'History' }).first().click();
     await jobs.getByRole('list', { name: 'History of Morning summary' }).first().waitFor();
     await jobs.screenshot({ path: path.join(screenshotDir, `jobs-${colorScheme}.png`) });
+
+    const usage = await page({ colorScheme, width: 1280, height: 800 });
+    await signIn(usage, stack, '#/usage');
+    await usage.goto(`${stack.url}/#/usage`);
+    await usage.getByRole('table', { name: 'Usage by model' }).waitFor();
+    await usage.screenshot({ path: path.join(screenshotDir, `usage-${colorScheme}.png`) });
 
     const settings = await page({ colorScheme, width: 1280, height: 2500 });
     await signIn(settings, stack, '#/settings');

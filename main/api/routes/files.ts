@@ -18,8 +18,14 @@ function singleFileUpload(maxUploadMb: () => number): RequestHandler {
   return (req, res, next) => {
     multer({
       storage: multer.memoryStorage(),
-      limits: { fileSize: maxUploadMb() * MB, files: 1, fields: 10, fieldSize: MB, parts: 12 },
-    }).single('file')(req, res, next);
+      // multer wants whole bytes; the setting may be a fraction (api.maxUploadMb 0.5).
+      limits: { fileSize: Math.floor(maxUploadMb() * MB), files: 1, fields: 10, fieldSize: MB, parts: 12 },
+    }).single('file')(req, res, (error?: unknown) => {
+      // busboy's own parse errors (a malformed part header, a cut-off form) are the client's: 400, not 500.
+      if (error instanceof Error && !(error instanceof multer.MulterError) && !('status' in error)) {
+        next(invalidRequest(`The multipart upload is malformed: ${error.message}.`));
+      } else next(error);
+    });
   };
 }
 

@@ -1,6 +1,8 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type { MessageCreateParamsBase, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { noApiKey, PerchError } from '../errors.js';
+import type { UpstreamCall } from '../metrics.js';
+import type { UpstreamGate } from '../upstream-gate.js';
 import { cancelledError, isRetryableStreamError, mapUpstreamError } from './upstream-errors.js';
 import type { TokenUsage } from './pricing.js';
 
@@ -65,6 +67,12 @@ export interface ClaudeClientOptions {
   streamRetryDelayMs?: number;
   sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
   now?: () => Date;
+  /** Says why Claude must not be asked now (the daily budget), or nothing. */
+  refusal?: () => PerchError | undefined;
+  /** Bounds the calls to Claude running at once. */
+  gate?: UpstreamGate;
+  /** Told how each call to Claude went (metrics). */
+  observe?: (call: UpstreamCall) => void;
 }
 
 export interface StreamHandlers {
@@ -204,15 +212,50 @@ export class ClaudeClient {
   async stream(request: ClaudeRequest, handlers: StreamHandlers = {}): Promise<ClaudeAnswer> {
     const connection = this.options.connection();
     const sdk = await this.client(connection);
+    const refused = this.options.refusal?.();
+    if (refused) throw refused;
+    const release = (await this.options.gate?.acquire(handlers.signal)) ?? ((): void => {});
+    try {
+      return await this.streamWithRetries(sdk, connection, request, handlers);
+    } finally {
+      release();
+    }
+  }
+
+  private async streamWithRetries(
+    sdk: Anthropic,
+    connection: ClaudeConnection,
+    request: ClaudeRequest,
+    handlers: StreamHandlers,
+  ): Promise<ClaudeAnswer> {
     const attempts = 1 + (this.options.streamRetries ?? 2);
     const baseDelay = this.options.streamRetryDelayMs ?? 500;
     for (let attempt = 1; ; attempt += 1) {
+      const started = performance.now();
+      let firstTokenAt: number | undefined;
+      const timed: StreamHandlers = {
+        ...handlers,
+        onText: (text) => {
+          firstTokenAt ??= performance.now();
+          handlers.onText?.(text);
+        },
+      };
+      const observe = (outcome: string): void =>
+        this.options.observe?.({
+          model: request.model,
+          path: 'messages',
+          outcome,
+          seconds: (performance.now() - started) / 1000,
+          firstTokenSeconds: firstTokenAt === undefined ? undefined : (firstTokenAt - started) / 1000,
+        });
       try {
-        const answer = await this.streamOnce(sdk, connection, request, handlers);
+        const answer = await this.streamOnce(sdk, connection, request, timed);
+        observe('ok');
         this.record('ok', null);
         return answer;
       } catch (error) {
         const failure = error as UpstreamFailure;
+        observe(failure.type);
         if (!failure.retryable || attempt >= attempts || handlers.signal?.aborted) {
           this.recordFailure(failure);
           throw failure;

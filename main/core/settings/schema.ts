@@ -35,6 +35,22 @@ export const settingsSchema = z.object({
       systemPrompt: z.string().default(''),
       /** Longest silence from Claude (before the first byte, or between streamed pieces). */
       timeoutSeconds: z.number().int().min(1).max(3600).default(120),
+      /** Calls to Claude at the same time; more wait in line (a runaway script cannot open hundreds). */
+      maxConcurrentRequests: z.number().int().min(1).max(256).default(16),
+    })
+    .prefault({}),
+  /** Requests per minute per client on the routes that call Claude; 0 turns the limit off. */
+  rateLimit: z
+    .object({
+      requestsPerMinute: z.number().int().min(0).max(100_000).default(120),
+      /** Webhook deliveries per minute per sender address (GitHub, Slack), counted apart. */
+      webhooksPerMinute: z.number().int().min(0).max(100_000).default(60),
+    })
+    .prefault({}),
+  /** Spending guard: 0 means no cap. Counted from local midnight, in estimated US dollars. */
+  budget: z
+    .object({
+      dailyUsd: z.number().min(0).max(1_000_000).default(0),
     })
     .prefault({}),
   api: z

@@ -16,6 +16,9 @@ export type Usage = z.infer<typeof shapes.usage>;
 export type Job = z.infer<typeof shapes.job>;
 export type JobRun = z.infer<typeof shapes.jobRun>;
 export type Review = z.infer<typeof shapes.review>;
+export type UsageSummary = z.infer<typeof shapes.usageSummary>;
+export type UsageGroup = UsageSummary['groups'][number];
+export type UsageTotals = UsageSummary['totals'];
 
 /** An attachment as the chat API takes it: bytes in base64. */
 export interface AttachmentUpload {

@@ -8,6 +8,7 @@ import { useRoute } from './router';
 const ChatView = lazy(() => import('../views/chat/ChatView'));
 const SettingsView = lazy(() => import('../views/settings/SettingsView'));
 const JobsView = lazy(() => import('../views/jobs/JobsView'));
+const UsageView = lazy(() => import('../views/usage/UsageView'));
 
 function Loading() {
   return <div className="view-loading" aria-busy="true" />;
@@ -29,6 +30,8 @@ export function App() {
         <SettingsView />
       ) : route.view === 'jobs' ? (
         <JobsView />
+      ) : route.view === 'usage' ? (
+        <UsageView />
       ) : (
         <ChatView sessionId={route.sessionId} />
       )}

@@ -1,7 +1,8 @@
 import { useSyncExternalStore } from 'react';
 
 /** The views, addressed by hash so the same build works from a file, a server or a desktop window. */
-export type Route = { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' } | { view: 'jobs' };
+export type Route =
+  { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' } | { view: 'jobs' } | { view: 'usage' };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
@@ -9,6 +10,7 @@ export function parseRoute(hash: string): Route {
   if (view === 'quick-ask') return { view: 'quick-ask' };
   if (view === 'settings') return { view: 'settings' };
   if (view === 'jobs') return { view: 'jobs' };
+  if (view === 'usage') return { view: 'usage' };
   return id ? { view: 'chat', sessionId: decodeURIComponent(id) } : { view: 'chat' };
 }
 

@@ -189,6 +189,9 @@ export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onD
         <a className="button quiet" href="#/jobs">
           Jobs
         </a>
+        <a className="button quiet" href="#/usage">
+          Usage
+        </a>
         <a className="button quiet" href="#/quick-ask">
           Quick ask
         </a>

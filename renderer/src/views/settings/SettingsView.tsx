@@ -187,6 +187,81 @@ function ClaudeForm({
   );
 }
 
+/** The guards on what Perch may spend: a daily budget, requests per client, calls to Claude at once. */
+function LimitsForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view: SettingsResponse) => void }) {
+  const { api } = useApi();
+  const { budget, rateLimit, claude } = view.settings;
+  const [dailyUsd, setDailyUsd] = useState(String(budget.dailyUsd));
+  const [perMinute, setPerMinute] = useState(String(rateLimit.requestsPerMinute));
+  const [atOnce, setAtOnce] = useState(String(claude.maxConcurrentRequests));
+  const [outcome, run] = useOutcome();
+  const save = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    await run(async () => {
+      const next = await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
+        budget: { dailyUsd: Number(dailyUsd) },
+        rateLimit: { requestsPerMinute: Number(perMinute) },
+        claude: { maxConcurrentRequests: Number(atOnce) },
+      });
+      onSaved(next);
+      return 'Saved. Limits apply at once.';
+    });
+  };
+  return (
+    <form className="settings-form" noValidate aria-label="Spending and limits" onSubmit={(event) => void save(event)}>
+      <div className="field">
+        <label htmlFor="daily-budget">Daily budget (US dollars)</label>
+        <input
+          id="daily-budget"
+          className="input narrow"
+          type="number"
+          inputMode="decimal"
+          min={0}
+          step="0.01"
+          value={dailyUsd}
+          onChange={(event) => setDailyUsd(event.target.value)}
+        />
+        <p className="hint">
+          Once today&apos;s estimated spend reaches it, Perch stops asking Claude until midnight. 0 means no budget.
+        </p>
+      </div>
+      <div className="field">
+        <label htmlFor="requests-per-minute">Requests to Claude per minute, per client</label>
+        <input
+          id="requests-per-minute"
+          className="input narrow"
+          type="number"
+          inputMode="numeric"
+          min={0}
+          value={perMinute}
+          onChange={(event) => setPerMinute(event.target.value)}
+        />
+        <p className="hint">Stops a runaway script. 0 turns the limit off.</p>
+      </div>
+      <div className="field">
+        <label htmlFor="max-concurrent">Calls to Claude at once</label>
+        <input
+          id="max-concurrent"
+          className="input narrow"
+          type="number"
+          inputMode="numeric"
+          min={1}
+          max={256}
+          value={atOnce}
+          onChange={(event) => setAtOnce(event.target.value)}
+        />
+        <p className="hint">More wait in line.</p>
+      </div>
+      <div className="form-actions">
+        <button className="button primary" type="submit">
+          Save
+        </button>
+      </div>
+      <OutcomeNotice outcome={outcome} />
+    </form>
+  );
+}
+
 function TokenControls({ desktop }: { desktop: boolean }) {
   const { api } = useApi();
   const [token, setToken] = useState<string | undefined>();
@@ -669,6 +744,16 @@ export default function SettingsView() {
             <Section title="Claude">
               <ApiKeyForm state={view.api_key} onChange={(apiKey) => setView({ ...view, api_key: apiKey })} />
               <ClaudeForm view={view} models={models} onSaved={setView} />
+            </Section>
+            <Section
+              title="Spending and limits"
+              note={
+                <>
+                  What Perch has spent, by day, model and conversation: <a href="#/usage">Usage</a>.
+                </>
+              }
+            >
+              <LimitsForm view={view} onSaved={setView} />
             </Section>
             <Section
               title="Local API"

@@ -1,0 +1,74 @@
+import { PerchError } from './errors.js';
+
+/** Gives back the slot (safe to call more than once). */
+export type Release = () => void;
+
+export interface UpstreamGateOptions {
+  /** Calls to Claude allowed at once; read on every call, so a changed setting applies at once. */
+  limit: () => number;
+  /** Requests allowed to wait for a slot; beyond that a request is refused at once. */
+  maxWaiting?: number;
+}
+
+/**
+ * Bounds how many calls to Claude run at the same time. The rest wait in line (first come,
+ * first served) instead of opening hundreds of upstream streams for a runaway script; a waiter
+ * whose client hangs up leaves the line.
+ */
+export class UpstreamGate {
+  private active = 0;
+  private readonly line: Array<{ admit: () => void }> = [];
+
+  constructor(private readonly options: UpstreamGateOptions) {}
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  get waiting(): number {
+    return this.line.length;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) throw new PerchError('cancelled', 499, 'The client went away before Claude was asked.');
+    if (this.active < this.options.limit() && this.line.length === 0) return this.take();
+    if (this.line.length >= (this.options.maxWaiting ?? 1000)) {
+      throw new PerchError(
+        'overloaded',
+        503,
+        `Perch is already waiting on ${this.line.length} requests to Claude. Try again shortly, or raise claude.maxConcurrentRequests.`,
+        { retryAfterSeconds: 5 },
+      );
+    }
+    return new Promise<Release>((resolve, reject) => {
+      const waiter = {
+        admit: () => {
+          signal?.removeEventListener('abort', leave);
+          resolve(this.take());
+        },
+      };
+      const leave = (): void => {
+        const index = this.line.indexOf(waiter);
+        if (index !== -1) this.line.splice(index, 1);
+        reject(new PerchError('cancelled', 499, 'The client went away while waiting for Claude.'));
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      this.line.push(waiter);
+    });
+  }
+
+  private take(): Release {
+    this.active += 1;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active -= 1;
+      this.admitNext();
+    };
+  }
+
+  private admitNext(): void {
+    while (this.line.length > 0 && this.active < this.options.limit()) this.line.shift()?.admit();
+  }
+}
