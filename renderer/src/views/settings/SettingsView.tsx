@@ -17,6 +17,47 @@ function OutcomeNotice({ outcome }: { outcome: Outcome }) {
   );
 }
 
+/** A whole (or, with `decimal`, fractional) number setting with its label and an optional hint. */
+function NumberField({
+  id,
+  label,
+  value,
+  onChange,
+  min,
+  max,
+  step,
+  decimal = false,
+  hint,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  min: number;
+  max?: number;
+  step?: string;
+  decimal?: boolean;
+  hint?: string;
+}) {
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="input narrow"
+        type="number"
+        inputMode={decimal ? 'decimal' : 'numeric'}
+        min={min}
+        max={max}
+        step={step}
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+      />
+      {hint && <p className="hint">{hint}</p>}
+    </div>
+  );
+}
+
 function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
@@ -140,18 +181,7 @@ function ClaudeForm({
           <input id="default-model" className="input" value={model} onChange={(event) => setModel(event.target.value)} />
         )}
       </div>
-      <div className="field">
-        <label htmlFor="max-tokens">Max tokens per answer</label>
-        <input
-          id="max-tokens"
-          className="input narrow"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          value={maxTokens}
-          onChange={(event) => setMaxTokens(event.target.value)}
-        />
-      </div>
+      <NumberField id="max-tokens" label="Max tokens per answer" min={1} value={maxTokens} onChange={setMaxTokens} />
       <div className="field">
         <label htmlFor="upstream-url">Anthropic API URL</label>
         <input
@@ -209,49 +239,33 @@ function LimitsForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view:
   };
   return (
     <form className="settings-form" noValidate aria-label="Spending and limits" onSubmit={(event) => void save(event)}>
-      <div className="field">
-        <label htmlFor="daily-budget">Daily budget (US dollars)</label>
-        <input
-          id="daily-budget"
-          className="input narrow"
-          type="number"
-          inputMode="decimal"
-          min={0}
-          step="0.01"
-          value={dailyUsd}
-          onChange={(event) => setDailyUsd(event.target.value)}
-        />
-        <p className="hint">
-          Once today&apos;s estimated spend reaches it, Perch stops asking Claude until midnight. 0 means no budget.
-        </p>
-      </div>
-      <div className="field">
-        <label htmlFor="requests-per-minute">Requests to Claude per minute, per client</label>
-        <input
-          id="requests-per-minute"
-          className="input narrow"
-          type="number"
-          inputMode="numeric"
-          min={0}
-          value={perMinute}
-          onChange={(event) => setPerMinute(event.target.value)}
-        />
-        <p className="hint">Stops a runaway script. 0 turns the limit off.</p>
-      </div>
-      <div className="field">
-        <label htmlFor="max-concurrent">Calls to Claude at once</label>
-        <input
-          id="max-concurrent"
-          className="input narrow"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          max={256}
-          value={atOnce}
-          onChange={(event) => setAtOnce(event.target.value)}
-        />
-        <p className="hint">More wait in line.</p>
-      </div>
+      <NumberField
+        id="daily-budget"
+        label="Daily budget (US dollars)"
+        decimal
+        min={0}
+        step="0.01"
+        value={dailyUsd}
+        onChange={setDailyUsd}
+        hint="Once today's estimated spend reaches it, Perch stops asking Claude until midnight. 0 means no budget."
+      />
+      <NumberField
+        id="requests-per-minute"
+        label="Requests to Claude per minute, per client"
+        min={0}
+        value={perMinute}
+        onChange={setPerMinute}
+        hint="Stops a runaway script. 0 turns the limit off."
+      />
+      <NumberField
+        id="max-concurrent"
+        label="Calls to Claude at once"
+        min={1}
+        max={256}
+        value={atOnce}
+        onChange={setAtOnce}
+        hint="More wait in line."
+      />
       <div className="form-actions">
         <button className="button primary" type="submit">
           Save
@@ -591,19 +605,14 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
 
   return (
     <form className="settings-form" noValidate onSubmit={(event) => void save(event)}>
-      <div className="field">
-        <label htmlFor="max-runs">Scheduled prompts running at once</label>
-        <input
-          id="max-runs"
-          className="input narrow"
-          type="number"
-          inputMode="numeric"
-          min={1}
-          max={16}
-          value={maxRuns}
-          onChange={(event) => setMaxRuns(event.target.value)}
-        />
-      </div>
+      <NumberField
+        id="max-runs"
+        label="Scheduled prompts running at once"
+        min={1}
+        max={16}
+        value={maxRuns}
+        onChange={setMaxRuns}
+      />
       <h3>GitHub pull-request reviews</h3>
       <p className="hint">
         Add a webhook to a repository with the payload URL <code>{origin}/webhook/github</code> (through a tunnel GitHub can
