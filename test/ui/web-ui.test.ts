@@ -340,7 +340,8 @@ describe('usage', () => {
   it('shows what Perch spent: totals, a bar per day, and the spenders by model and by conversation', async () => {
     const p = await page();
     await signIn(p, stack);
-    stack.upstream.enqueue({ kind: 'answer', text: 'Counted.' });
+    // A long answer, so this conversation is the biggest spender and leads its table.
+    stack.upstream.enqueue({ kind: 'answer', text: `Counted. ${'Every word is counted. '.repeat(300)}` });
     await ask(p, 'What did this cost?');
     await p.getByText('Counted.').waitFor();
     await p.getByRole('link', { name: 'Usage' }).click();
