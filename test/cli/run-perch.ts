@@ -64,3 +64,20 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv): Promise<Serv
     });
   });
 }
+
+/**
+ * Stops a server these tests started and have no more use for: SIGTERM, then SIGKILL if it is
+ * still there after `patienceMs` (the graceful stop itself is specified in cli.test.ts; a
+ * cleanup must not hang a test that checks something else), saying so with its output.
+ */
+export async function stopServe(serve: ServeProcess, patienceMs = 20_000): Promise<void> {
+  serve.child.kill('SIGTERM');
+  const late = setTimeout(() => {
+    console.warn(
+      `perch serve (pid ${serve.child.pid}) ignored SIGTERM for ${patienceMs} ms; killing it. Its output:\n${serve.output()}`,
+    );
+    serve.child.kill('SIGKILL');
+  }, patienceMs);
+  await serve.exited;
+  clearTimeout(late);
+}

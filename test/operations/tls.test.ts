@@ -4,7 +4,7 @@ import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliEnv, requireBuild, runPerch, startServe, type ServeProcess } from '../cli/run-perch.js';
+import { cliEnv, requireBuild, runPerch, startServe, stopServe, type ServeProcess } from '../cli/run-perch.js';
 import { temporaryDataDir } from '../helpers/perch.js';
 
 /** A self-signed certificate for localhost and 127.0.0.1, made for this run with openssl. */
@@ -62,9 +62,8 @@ beforeAll(async () => {
   );
 }, 30_000);
 afterAll(async () => {
-  serve.child.kill('SIGTERM');
-  await serve.exited;
-});
+  await stopServe(serve);
+}, 30_000);
 
 describe('perch serve --tls-cert/--tls-key', () => {
   it('serves the API over HTTPS, with the token as always', async () => {
@@ -90,8 +89,7 @@ describe('perch serve --tls-cert/--tls-key', () => {
     try {
       expect(other.url).toMatch(/^https:/);
     } finally {
-      other.child.kill('SIGTERM');
-      await other.exited;
+      await stopServe(other);
     }
   });
 
@@ -122,8 +120,7 @@ describe('perch serve --tls-cert/--tls-key', () => {
     try {
       await expect.poll(() => open.output()).toContain('WITHOUT TLS');
     } finally {
-      open.child.kill('SIGTERM');
-      await open.exited;
+      await stopServe(open);
     }
   });
 });
