@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import { createApp } from './api/app.js';
 import { PerchError } from './core/errors.js';
@@ -18,6 +19,55 @@ export interface StartServiceOptions extends Omit<PerchCoreOptions, 'overrides'>
   /** Serve HTTPS with these PEM files (read at start; a missing or bad file is a clear error). */
   tls?: { certFile: string; keyFile: string } | undefined;
   staticDir?: string | undefined;
+  /** HTTP timeouts in milliseconds; tests shorten them, the defaults suit everyday use. */
+  httpTimeouts?: Partial<HttpTimeouts> | undefined;
+  /** Most connections open at once; beyond it new ones are closed at once (default 1024). */
+  maxConnections?: number | undefined;
+}
+
+export interface HttpTimeouts {
+  /** A client must finish sending its headers within this (slowloris). */
+  headersMs: number;
+  /** …and its whole request, body included, within this. */
+  requestMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveMs: number;
+  /** How often Node checks the two timeouts above. */
+  checkIntervalMs: number;
+}
+
+const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
+  headersMs: 30_000,
+  requestMs: 5 * 60_000,
+  keepAliveMs: 5_000,
+  checkIntervalMs: 30_000,
+};
+
+/** Enough for every editor, script and browser tab at once; a runaway client cannot hold thousands of sockets. */
+const DEFAULT_MAX_CONNECTIONS = 1024;
+
+/**
+ * Node's HTTP parser refuses some requests before Perch sees them (malformed framing, headers
+ * too large, too slow to arrive). Answer those in Perch's error shape too; the top-level
+ * `type: "error"` makes it the /v1 shape as well, since the path is not known yet.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inProgress?.headersSent || error.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const [status, type, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large (at most 16 KB).']
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive; send it again.']
+        : [400, 'invalid_request_error', `The request is not valid HTTP (${error.code ?? 'malformed'}).`];
+  const body = JSON.stringify({ type: 'error', error: { type, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export interface RunningService {
@@ -117,10 +167,18 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
 
   const perchApp = createApp({ core, logger, listening: () => bound, staticDir: options.staticDir });
   const { close: closeApp } = perchApp;
-  const serverOptions = { requestTimeout: 5 * 60_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 };
+  const timeouts = { ...DEFAULT_HTTP_TIMEOUTS, ...options.httpTimeouts };
+  const serverOptions = {
+    requestTimeout: timeouts.requestMs,
+    headersTimeout: timeouts.headersMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    connectionsCheckingInterval: timeouts.checkIntervalMs,
+  };
   const server: http.Server = tls
     ? https.createServer({ ...serverOptions, ...tls }, perchApp.handle)
     : http.createServer(serverOptions, perchApp.handle);
+  server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  server.on('clientError', answerClientError);
 
   try {
     await new Promise<void>((resolve, reject) => {

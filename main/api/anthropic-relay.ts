@@ -1,6 +1,7 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
+import { urlToHttpOptions } from 'node:url';
 import { PerchError, noApiKey } from '../core/errors.js';
 import type { TokenUsage } from '../core/claude/pricing.js';
 import type { UpstreamCall } from '../core/metrics.js';
@@ -40,7 +41,8 @@ const HOP_BY_HOP = new Set([
 /** Client headers the upstream should see: the API version and betas, and the body's framing. */
 function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string): http.OutgoingHttpHeaders {
   const headers: http.OutgoingHttpHeaders = { 'x-api-key': apiKey };
-  for (const [name, value] of Object.entries(client)) {
+  for (const name in client) {
+    const value = client[name];
     if (value === undefined) continue;
     if (name.startsWith('anthropic-') || name === 'content-type' || name === 'accept' || name === 'user-agent')
       headers[name] = value;
@@ -52,10 +54,34 @@ function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string): http.Outg
 
 function clientHeaders(upstream: IncomingHttpHeaders): http.OutgoingHttpHeaders {
   const headers: http.OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(upstream)) {
+  for (const name in upstream) {
+    const value = upstream[name];
     if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'set-cookie' && name !== 'content-length') headers[name] = value;
   }
   return headers;
+}
+
+/** The upstream base URL, parsed once for as long as the setting stays the same. */
+interface Upstream {
+  url: string;
+  origin: string;
+  https: boolean;
+  /** host, port, protocol (and auth) for http.request. */
+  options: http.RequestOptions;
+  /** The base URL's path without its trailing slash, to put before the relayed path. */
+  pathPrefix: string;
+}
+
+function parseUpstream(url: string): Upstream {
+  const base = new URL(url);
+  const { protocol, hostname, port, auth } = urlToHttpOptions(base);
+  return {
+    url,
+    origin: base.origin,
+    https: base.protocol === 'https:',
+    options: { protocol, hostname, port, ...(auth ? { auth } : {}) },
+    pathPrefix: base.pathname.replace(/\/$/, ''),
+  };
 }
 
 /** Reads usage out of a Messages API SSE stream as it passes, without holding it up. */
@@ -140,6 +166,7 @@ export class AnthropicRelay {
     'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
     'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
   };
+  private upstream: Upstream | undefined;
 
   constructor(private readonly options: RelayOptions) {}
 
@@ -160,24 +187,26 @@ export class AnthropicRelay {
       this.options.sendError(res, refused);
       return;
     }
-    if (!this.options.gate) {
-      this.relay(req, res, upstreamPath, query, options, apiKey, () => {});
+    const gate = this.options.gate;
+    // A free slot is taken at once (the usual case); otherwise wait in line.
+    const slot = gate ? gate.tryAcquire() : () => {};
+    if (slot) {
+      this.relay(req, res, upstreamPath, query, options, apiKey, slot);
       return;
     }
     // Wait for a slot; a client that hangs up meanwhile leaves the line.
-    const left = new AbortController();
-    const leave = (): void => left.abort();
-    res.once('close', leave);
-    this.options.gate.acquire(left.signal).then(
-      (release) => {
-        res.off('close', leave);
-        if (res.destroyed) release();
-        else this.relay(req, res, upstreamPath, query, options, apiKey, release);
-      },
-      (error: unknown) => {
-        if (!res.destroyed && error instanceof PerchError) this.options.sendError(res, error);
-      },
-    );
+    let leave = (): void => {};
+    const onClose = (): void => leave();
+    res.once('close', onClose);
+    const waiting = (gate as UpstreamGate).enqueue((release) => {
+      res.off('close', onClose);
+      if (res.destroyed) release();
+      else this.relay(req, res, upstreamPath, query, options, apiKey, release);
+    });
+    if (waiting instanceof PerchError) {
+      res.off('close', onClose);
+      this.options.sendError(res, waiting);
+    } else leave = waiting;
   }
 
   private relay(
@@ -208,26 +237,28 @@ export class AnthropicRelay {
         firstTokenSeconds: firstByteAt === undefined ? undefined : (firstByteAt - started) / 1000,
       });
     };
-    res.once('close', () => settle(res.writableFinished ? 'ok' : 'cancelled'));
-    const base = new URL(this.options.upstreamUrl());
-    const target = new URL(`${base.pathname.replace(/\/$/, '')}${upstreamPath}${query}`, base);
+    const upstreamUrl = this.options.upstreamUrl();
+    if (this.upstream?.url !== upstreamUrl) this.upstream = parseUpstream(upstreamUrl);
+    const base = this.upstream;
     const timeoutMs = this.options.timeoutSeconds() * 1000;
     const limit = this.options.maxBodyMb() * MB;
-    const client = target.protocol === 'https:' ? https : http;
 
     let finished = false;
-    const upstream = client.request(target, {
+    const upstream = (base.https ? https : http).request({
+      ...base.options,
+      path: `${base.pathPrefix}${upstreamPath}${query}`,
       method: req.method,
       headers: upstreamHeaders(req.headers, apiKey),
-      agent: this.agents[target.protocol === 'https:' ? 'https:' : 'http:'],
+      agent: this.agents[base.https ? 'https:' : 'http:'],
     });
     upstream.setTimeout(timeoutMs, () =>
       upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'UPSTREAM_TIMEOUT' })),
     );
 
-    // The client hanging up ends the upstream request too: nobody will read the answer.
     res.once('close', () => {
+      // The client hanging up ends the upstream request too: nobody will read the answer.
       if (!finished) upstream.destroy();
+      settle(res.writableFinished ? 'ok' : 'cancelled');
     });
 
     upstream.on('error', (error: NodeJS.ErrnoException) => {
@@ -253,8 +284,8 @@ export class AnthropicRelay {
       const status = answer.statusCode ?? 502;
       const outcome = status < 400 ? 'ok' : `http_${status}`;
       const streaming = (answer.headers['content-type'] ?? '').includes('text/event-stream');
-      res.writeHead(status, clientHeaders(answer.headers));
       if (streaming) {
+        res.writeHead(status, clientHeaders(answer.headers));
         res.socket?.setNoDelay(true);
         endStream = this.options.streamStarted?.() ?? endStream;
         const reader = new StreamUsageReader();
@@ -271,11 +302,15 @@ export class AnthropicRelay {
           settle(outcome);
         });
       } else {
+        // Held whole (usage is read from it), then sent with its length in one write.
         const chunks: Buffer[] = [];
         answer.on('data', (chunk: Buffer) => chunks.push(chunk));
         answer.on('end', () => {
           finished = true;
-          const body = Buffer.concat(chunks);
+          const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+          const headers = clientHeaders(answer.headers);
+          headers['content-length'] = body.length;
+          res.writeHead(status, headers);
           res.end(body);
           const usage = options.recordUsage && status === 200 ? usageOfJson(body) : undefined;
           if (usage) {

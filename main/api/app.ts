@@ -136,6 +136,12 @@ export function createApp(options: AppOptions): PerchApp {
   const secrets = (): ReadonlyArray<string | undefined> => [core.apiKeys.get(), core.tokens.get()];
   // No log line may carry the key, the token or a webhook secret, wherever it slipped in.
   redactSecretsOf(logger, core);
+  /**
+   * The request lines: their fields (req_id, method, path, status, duration_ms) are none that
+   * the path-based redaction (REDACTED_PATHS) censors, and running it anyway cost ~10 µs a line,
+   * a twentieth of a relayed request. The stream's scrubbing of secret values still applies.
+   */
+  const requestLogger = logger.child({}, { redact: { paths: [] } });
   const guardContext: GuardContext = {
     port: () => options.listening().port,
     bindHost: () => options.listening().host,
@@ -175,7 +181,7 @@ export function createApp(options: AppOptions): PerchApp {
   app.set('query parser', 'simple');
 
   app.use((req, res, next) => {
-    startRequest(logger, req, res, req.path);
+    startRequest(requestLogger, req, res, req.path);
     next();
   });
   app.use(guard((req) => checkHost(guardContext, req, req.path)));
@@ -277,7 +283,7 @@ export function createApp(options: AppOptions): PerchApp {
    * without express's routing, and streams straight through.
    */
   const relayFastPath = (req: IncomingMessage, res: ServerResponse, path: string): void => {
-    startRequest(logger, req, res, path);
+    startRequest(requestLogger, req, res, path);
     res.setHeader('Cache-Control', 'no-store');
     const origin = checkOrigin(guardContext, req, path);
     const refusal =

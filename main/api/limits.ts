@@ -54,22 +54,33 @@ export function createRateLimits(
         writeError(res, error, secrets(), isCompatPath(pathOf(req)));
       },
     });
-  const claude = make(
+  /**
+   * A limit that is off (0), or a request it does not count, passes at once: express-rate-limit
+   * would otherwise run (and answer through a promise) for every request only to skip it.
+   */
+  const plain = (
+    limit: () => number,
+    describe: (limit: number) => string,
+    count: (req: IncomingMessage) => boolean,
+  ): PlainMiddleware => {
+    const handler = make(limit, describe, count);
+    return (req, res, next) => {
+      if (limit() === 0 || !count(req)) next();
+      else void handler(req as Request, res as Response, next);
+    };
+  };
+  const claude = plain(
     () => core.currentSettings().rateLimit.requestsPerMinute,
     (limit) =>
       `Too many requests to Claude: at most ${limit} a minute from one client (setting rateLimit.requestsPerMinute). Wait for Retry-After seconds.`,
     (req) => callsClaude(req.method, pathOf(req)),
   );
-  const webhooks = make(
+  const webhooks = plain(
     () => core.currentSettings().rateLimit.webhooksPerMinute,
     (limit) => `Too many webhook deliveries: at most ${limit} a minute (setting rateLimit.webhooksPerMinute).`,
     () => true,
   );
-  const plain =
-    (handler: RateLimitRequestHandler): PlainMiddleware =>
-    (req, res, next) =>
-      void handler(req as Request, res as Response, next);
-  return { claude: plain(claude), webhooks: plain(webhooks) };
+  return { claude, webhooks };
 }
 
 function pathOf(req: IncomingMessage): string {

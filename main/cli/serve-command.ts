@@ -68,8 +68,11 @@ export async function serve(options: ServeOptions, out: Output): Promise<Running
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     // conf's atomic writer (via when-exit) re-raises these signals to kill the process at once,
     // which would cut the graceful stop short; its temp-file cleanup still runs on 'exit'.
-    process.removeAllListeners(signal);
+    // Ours goes on first: were the count to drop to zero, Node would stop watching the signal,
+    // and one that just arrived (a quick Ctrl-C, a supervisor's SIGTERM) would be lost.
+    const others = process.listeners(signal);
     process.on(signal, shutdown);
+    for (const other of others) process.off(signal, other);
   }
   return running;
 }

@@ -28,6 +28,8 @@ export interface DailyBudgetOptions {
  */
 export class DailyBudget {
   private day = -1;
+  /** The midnight that ends `day`: inside [day, dayEnd) no date arithmetic is needed. */
+  private dayEnd = -1;
   private spent = 0;
   private readonly now: () => number;
 
@@ -39,7 +41,7 @@ export class DailyBudget {
   add(costUsd: number | null, at: number): void {
     // A fresh count from the ledger already holds this answer.
     if (this.rollOver(at)) return;
-    if (costUsd !== null && startOfLocalDay(at) === this.day) this.spent += costUsd;
+    if (costUsd !== null && at >= this.day && at < this.dayEnd) this.spent += costUsd;
   }
 
   /** Today's estimated spend so far. */
@@ -65,9 +67,12 @@ export class DailyBudget {
 
   /** Starts a new day's count when the day changed; says whether it did. */
   private rollOver(at: number): boolean {
-    const day = startOfLocalDay(Math.max(at, this.now()));
+    const latest = Math.max(at, this.now());
+    if (latest >= this.day && latest < this.dayEnd) return false;
+    const day = startOfLocalDay(latest);
     if (day === this.day) return false;
     this.day = day;
+    this.dayEnd = nextLocalMidnight(day);
     this.spent = this.options.spentSince(day);
     return true;
   }

@@ -179,17 +179,24 @@ const twoDigits = (value: number): string => String(value).padStart(2, '0');
  * relay's CPU time in profiles).
  */
 export class TerminalLines implements DestinationStream {
+  /** Lines written in this turn of the event loop, sent in one write at its end. */
+  private pending = '';
+  private readonly flushSoon = (): void => this.flush();
+
   constructor(
     private readonly out: NodeJS.WritableStream = process.stdout,
     private readonly colors: boolean = Boolean((process.stdout as { isTTY?: boolean }).isTTY) && !process.env.NO_COLOR,
-  ) {}
+  ) {
+    // Whatever is still waiting when the process exits (process.exit right after a last line).
+    process.once('exit', this.flushSoon);
+  }
 
   write(line: string): void {
     let record: { level: number; time: number; msg?: string; err?: { message?: string } };
     try {
       record = JSON.parse(line) as typeof record;
     } catch {
-      this.out.write(line);
+      this.queue(line);
       return;
     }
     const at = new Date(record.time);
@@ -197,7 +204,24 @@ export class TerminalLines implements DestinationStream {
     const level = LEVELS[record.level] ?? { name: String(record.level), color: '0' };
     const name = this.colors ? `\u001b[${level.color}m${level.name}\u001b[0m` : level.name;
     const detail = record.err?.message ? `: ${record.err.message}` : '';
-    this.out.write(`${time} ${name} ${record.msg ?? ''}${detail}\n`);
+    this.queue(`${time} ${name} ${record.msg ?? ''}${detail}\n`);
+  }
+
+  /** Sends what is waiting now (pino's flush, and at exit). */
+  flush(callback?: (error?: Error) => void): void {
+    if (this.pending !== '') {
+      const text = this.pending;
+      this.pending = '';
+      this.out.write(text);
+    }
+    callback?.();
+  }
+
+  // A busy service logs a line per request: one write per event-loop turn instead of one each
+  // (stdout to a file or pipe is a synchronous system call per write).
+  private queue(text: string): void {
+    if (this.pending === '') setImmediate(this.flushSoon);
+    this.pending += text;
   }
 }
 

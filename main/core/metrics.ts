@@ -1,5 +1,5 @@
 import { memoryUsage, resourceUsage } from 'node:process';
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, type CounterConfiguration, type HistogramConfiguration } from 'prom-client';
 import type { PerchEventBus } from './events.js';
 import type { UsageRow } from './storage/usage-store.js';
 
@@ -24,6 +24,132 @@ export interface MetricsSources {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+type Labels<L extends string> = Partial<Record<L, string | number>>;
+type CounterExport<L extends string> = Awaited<ReturnType<Counter<L>['get']>>;
+type HistogramExport<L extends string> = Awaited<ReturnType<Histogram<L>['get']>>;
+/** A separator that cannot occur in the label values used here. */
+const SEP = '\u0000';
+
+/*
+ * prom-client validates and hashes the labels on every inc() and observe() — a few µs each,
+ * five to seven times for every relayed request. The two classes below keep each series under
+ * a key the caller builds cheaply (a string of the label values), and hand prom-client the
+ * values only when /metrics is read. Write them only through add() / record().
+ */
+
+interface CounterSeries<L extends string> {
+  labels: Labels<L>;
+  value: number;
+}
+
+class KeyedCounter<L extends string> extends Counter<L> {
+  private series: Map<string, CounterSeries<L>> | undefined;
+
+  /** The series under `key`, or undefined: then make it with create(). */
+  at(key: string): CounterSeries<L> | undefined {
+    return this.series?.get(key);
+  }
+
+  create(key: string, labels: Labels<L>): CounterSeries<L> {
+    const series = { labels, value: 0 };
+    (this.series ??= new Map()).set(key, series);
+    return series;
+  }
+
+  override async get(): Promise<CounterExport<L>> {
+    const exported = await super.get();
+    return { ...exported, values: [...(this.series?.values() ?? [])].map(({ labels, value }) => ({ labels, value })) };
+  }
+
+  override reset(): void {
+    super.reset();
+    this.series?.clear();
+  }
+}
+
+interface HistogramSeries<L extends string> {
+  labels: Labels<L>;
+  /** Observations per bucket (not cumulative); the last slot holds those above every bound. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+class KeyedHistogram<L extends string> extends Histogram<L> {
+  private series: Map<string, HistogramSeries<L>> | undefined;
+  private readonly bounds: readonly number[];
+  private readonly about: { name: string; help: string; aggregator: NonNullable<HistogramConfiguration<L>['aggregator']> };
+
+  constructor(configuration: HistogramConfiguration<L> & { buckets: number[] }) {
+    super(configuration);
+    this.bounds = [...configuration.buckets];
+    this.about = { name: configuration.name, help: configuration.help, aggregator: configuration.aggregator ?? 'sum' };
+  }
+
+  /** Counts `value` in the series under `key`, made with `labels()` the first time. */
+  record(key: string, labels: Labels<L> | (() => Labels<L>), value: number): void {
+    let series = this.series?.get(key);
+    if (!series) {
+      series = {
+        labels: typeof labels === 'function' ? labels() : labels,
+        buckets: this.bounds.map(() => 0).concat(0),
+        sum: 0,
+        count: 0,
+      };
+      (this.series ??= new Map()).set(key, series);
+    }
+    let index = 0;
+    while (index < this.bounds.length && value > (this.bounds[index] as number)) index += 1;
+    series.buckets[index] = (series.buckets[index] as number) + 1;
+    series.sum += value;
+    series.count += 1;
+  }
+
+  /** What prom-client's histogram gives the registry (which prefers this method to get()). */
+  getForPromString(): Promise<HistogramExport<L>> {
+    return Promise.resolve(this.export(true));
+  }
+
+  override get(): Promise<HistogramExport<L>> {
+    return Promise.resolve(this.export(false));
+  }
+
+  override reset(): void {
+    super.reset();
+    this.series?.clear();
+  }
+
+  /**
+   * The values in prom-client's own order and shape: for the text format the series' labels go
+   * apart as `sharedLabels` (formatted once per series), for get() they are merged in.
+   */
+  private export(shared: boolean): HistogramExport<L> {
+    const { name, help, aggregator } = this.about;
+    const values: Array<Record<string, unknown>> = [];
+    const push = (metricName: string, own: Record<string, number | string>, labels: Labels<L>, value: number): void => {
+      values.push(
+        shared ? { labels: own, sharedLabels: labels, value, metricName } : { labels: { ...own, ...labels }, value, metricName },
+      );
+    };
+    for (const series of this.series?.values() ?? []) {
+      let cumulative = 0;
+      this.bounds.forEach((bound, index) => {
+        cumulative += series.buckets[index] as number;
+        push(`${name}_bucket`, { le: bound }, series.labels, cumulative);
+      });
+      push(`${name}_bucket`, { le: '+Inf' }, series.labels, series.count);
+      push(`${name}_sum`, {}, series.labels, series.sum);
+      push(`${name}_count`, {}, series.labels, series.count);
+    }
+    // The declared type says an enum; prom-client itself uses the string.
+    return { name, help, type: 'histogram', aggregator, values } as unknown as HistogramExport<L>;
+  }
+}
+
+const counter = <L extends string>(configuration: CounterConfiguration<L>) => new KeyedCounter<L>(configuration);
+const histogram = <L extends string>(configuration: HistogramConfiguration<L> & { buckets: number[] }) =>
+  new KeyedHistogram<L>(configuration);
+
 /**
  * Perch's Prometheus metrics (`GET /metrics`), in a registry of their own. Process metrics are
  * computed when scraped: prom-client's default collectors include an event-loop monitor that
@@ -31,60 +157,59 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
  */
 export class PerchMetrics {
   readonly registry = new Registry();
-  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
-  private readonly httpDuration: Histogram<'method' | 'route'>;
-  private readonly upstreamCalls: Counter<'model' | 'path' | 'outcome'>;
-  private readonly upstreamDuration: Histogram<'model' | 'path'>;
-  private readonly firstToken: Histogram<'model' | 'path'>;
-  private readonly tokens: Counter<'model' | 'source' | 'kind'>;
-  private readonly cost: Counter<'model' | 'source'>;
+  private readonly httpRequests: KeyedCounter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: KeyedHistogram<'method' | 'route'>;
+  private readonly upstreamCalls: KeyedCounter<'model' | 'path' | 'outcome'>;
+  private readonly upstreamDuration: KeyedHistogram<'model' | 'path'>;
+  private readonly firstToken: KeyedHistogram<'model' | 'path'>;
+  private readonly tokens: KeyedCounter<'model' | 'source' | 'kind'>;
+  private readonly cost: KeyedCounter<'model' | 'source'>;
   private readonly scheduledRuns: Counter<'outcome'>;
   private readonly refusals: Counter<'reason'>;
-  private readonly activeStreams: Gauge;
   private streams = 0;
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    this.httpRequests = new Counter({
+    this.httpRequests = counter({
       name: 'perch_http_requests_total',
       help: 'HTTP requests answered, by method, route and status.',
       labelNames: ['method', 'route', 'status'],
       registers,
     });
-    this.httpDuration = new Histogram({
+    this.httpDuration = histogram({
       name: 'perch_http_request_duration_seconds',
       help: 'Time to answer an HTTP request (to the end of the body, streams included).',
       labelNames: ['method', 'route'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.upstreamCalls = new Counter({
+    this.upstreamCalls = counter({
       name: 'perch_upstream_requests_total',
       help: 'Calls to Claude, by model, path and outcome (ok or the error type).',
       labelNames: ['model', 'path', 'outcome'],
       registers,
     });
-    this.upstreamDuration = new Histogram({
+    this.upstreamDuration = histogram({
       name: 'perch_upstream_request_duration_seconds',
       help: 'Duration of calls to Claude, to the end of the answer.',
       labelNames: ['model', 'path'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.firstToken = new Histogram({
+    this.firstToken = histogram({
       name: 'perch_upstream_time_to_first_token_seconds',
       help: 'Time from asking Claude to the first streamed token.',
       labelNames: ['model', 'path'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.tokens = new Counter({
+    this.tokens = counter({
       name: 'perch_tokens_total',
       help: 'Tokens used, by model, source and kind (input, output, cache_read, cache_creation).',
       labelNames: ['model', 'source', 'kind'],
       registers,
     });
-    this.cost = new Counter({
+    this.cost = counter({
       name: 'perch_cost_usd_total',
       help: 'Estimated cost in US dollars, from list prices, by model and source.',
       labelNames: ['model', 'source'],
@@ -102,7 +227,15 @@ export class PerchMetrics {
       labelNames: ['reason'],
       registers,
     });
-    this.activeStreams = new Gauge({ name: 'perch_active_streams', help: 'Answers streaming to clients now.', registers });
+    const streams = (): number => this.streams;
+    new Gauge({
+      name: 'perch_active_streams',
+      help: 'Answers streaming to clients now.',
+      registers,
+      collect() {
+        this.set(streams());
+      },
+    });
     new Gauge({
       name: 'perch_upstream_in_flight',
       help: 'Calls to Claude running now.',
@@ -136,26 +269,40 @@ export class PerchMetrics {
   }
 
   http(method: string, route: string, status: number, seconds: number): void {
-    this.httpRequests.inc({ method, route, status: String(status) });
-    this.httpDuration.observe({ method, route }, seconds);
+    const key = `${method}${SEP}${route}`;
+    const statusKey = `${key}${SEP}${status}`;
+    const requests =
+      this.httpRequests.at(statusKey) ?? this.httpRequests.create(statusKey, { method, route, status: String(status) });
+    requests.value += 1;
+    this.httpDuration.record(key, () => ({ method, route }), seconds);
   }
 
   upstream(call: UpstreamCall): void {
-    const labels = { model: call.model, path: call.path };
-    this.upstreamCalls.inc({ ...labels, outcome: call.outcome });
-    this.upstreamDuration.observe(labels, call.seconds);
-    if (call.firstTokenSeconds !== undefined) this.firstToken.observe(labels, call.firstTokenSeconds);
+    const { model, path } = call;
+    const key = `${model}${SEP}${path}`;
+    const outcomeKey = `${key}${SEP}${call.outcome}`;
+    const calls =
+      this.upstreamCalls.at(outcomeKey) ?? this.upstreamCalls.create(outcomeKey, { model, path, outcome: call.outcome });
+    calls.value += 1;
+    this.upstreamDuration.record(key, () => ({ model, path }), call.seconds);
+    if (call.firstTokenSeconds !== undefined) this.firstToken.record(key, () => ({ model, path }), call.firstTokenSeconds);
   }
 
   usage(row: UsageRow): void {
-    const labels = { model: row.model, source: row.source };
-    this.tokens.inc({ ...labels, kind: 'input' }, row.input_tokens);
-    this.tokens.inc({ ...labels, kind: 'output' }, row.output_tokens);
-    if (row.cache_read_input_tokens > 0) this.tokens.inc({ ...labels, kind: 'cache_read' }, row.cache_read_input_tokens);
-    if (row.cache_creation_input_tokens > 0) {
-      this.tokens.inc({ ...labels, kind: 'cache_creation' }, row.cache_creation_input_tokens);
-    }
-    if (row.cost_usd !== null) this.cost.inc(labels, row.cost_usd);
+    const { model, source } = row;
+    const key = `${model}${SEP}${source}`;
+    const add = (kind: string, tokens: number): void => {
+      // A counter only goes up; prom-client would throw on anything else.
+      if (!(tokens >= 0) || !Number.isFinite(tokens)) return;
+      const kindKey = `${key}${SEP}${kind}`;
+      (this.tokens.at(kindKey) ?? this.tokens.create(kindKey, { model, source, kind })).value += tokens;
+    };
+    add('input', row.input_tokens);
+    add('output', row.output_tokens);
+    if (row.cache_read_input_tokens > 0) add('cache_read', row.cache_read_input_tokens);
+    if (row.cache_creation_input_tokens > 0) add('cache_creation', row.cache_creation_input_tokens);
+    if (row.cost_usd !== null && row.cost_usd >= 0 && Number.isFinite(row.cost_usd))
+      (this.cost.at(key) ?? this.cost.create(key, { model, source })).value += row.cost_usd;
   }
 
   refused(reason: 'rate_limited' | 'daily_budget_reached' | 'overloaded'): void {
@@ -165,13 +312,11 @@ export class PerchMetrics {
   /** Counts a streaming answer until the returned function is called. */
   streamStarted(): () => void {
     this.streams += 1;
-    this.activeStreams.set(this.streams);
     let ended = false;
     return () => {
       if (ended) return;
       ended = true;
       this.streams -= 1;
-      this.activeStreams.set(this.streams);
     };
   }
 

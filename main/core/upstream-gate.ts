@@ -29,17 +29,37 @@ export class UpstreamGate {
     return this.line.length;
   }
 
+  /**
+   * A slot at once when one is free and nobody is waiting, without a promise or an abort
+   * signal (the relay's hot path); undefined otherwise, and the caller waits with acquire().
+   */
+  tryAcquire(): Release | undefined {
+    return this.active < this.options.limit() && this.line.length === 0 ? this.take() : undefined;
+  }
+
+  /**
+   * acquire() without a promise or an abort signal (the relay's waiting path): `admit` gets the
+   * slot when this caller's turn comes, at once when one is free. Returns the function that
+   * leaves the line (harmless once admitted), or the refusal when the line is full.
+   */
+  enqueue(admit: (release: Release) => void): (() => void) | PerchError {
+    if (this.active < this.options.limit() && this.line.length === 0) {
+      admit(this.take());
+      return () => {};
+    }
+    if (this.line.length >= (this.options.maxWaiting ?? 1000)) return this.lineFull();
+    const waiter = { admit: () => admit(this.take()) };
+    this.line.push(waiter);
+    return () => {
+      const index = this.line.indexOf(waiter);
+      if (index !== -1) this.line.splice(index, 1);
+    };
+  }
+
   async acquire(signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) throw new PerchError('cancelled', 499, 'The client went away before Claude was asked.');
     if (this.active < this.options.limit() && this.line.length === 0) return this.take();
-    if (this.line.length >= (this.options.maxWaiting ?? 1000)) {
-      throw new PerchError(
-        'overloaded',
-        503,
-        `Perch is already waiting on ${this.line.length} requests to Claude. Try again shortly, or raise claude.maxConcurrentRequests.`,
-        { retryAfterSeconds: 5 },
-      );
-    }
+    if (this.line.length >= (this.options.maxWaiting ?? 1000)) throw this.lineFull();
     return new Promise<Release>((resolve, reject) => {
       const waiter = {
         admit: () => {
@@ -55,6 +75,15 @@ export class UpstreamGate {
       signal?.addEventListener('abort', leave, { once: true });
       this.line.push(waiter);
     });
+  }
+
+  private lineFull(): PerchError {
+    return new PerchError(
+      'overloaded',
+      503,
+      `Perch is already waiting on ${this.line.length} requests to Claude. Try again shortly, or raise claude.maxConcurrentRequests.`,
+      { retryAfterSeconds: 5 },
+    );
   }
 
   private take(): Release {

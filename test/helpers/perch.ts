@@ -7,7 +7,7 @@ import type { OutputChannels } from '../../main/core/jobs/outputs.js';
 import { openLogFile, type LogFileOptions, type RotatingLogFile } from '../../main/core/log-files.js';
 import { createLogger } from '../../main/core/logger.js';
 import { SseReader, type ServerSentEvent } from '../../main/core/sse-reader.js';
-import { startService, type RunningService } from '../../main/service.js';
+import { startService, type RunningService, type StartServiceOptions } from '../../main/service.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
 
 export const TEST_API_KEY = 'sk-ant-test-key-0123456789abcdef';
@@ -47,6 +47,8 @@ export interface TestPerchOptions {
   outputs?: OutputChannels;
   /** Also log to the rotating file in `<dataDir>/logs` (closed, so complete, once stop() returns). */
   logFile?: boolean | LogFileOptions;
+  /** Short HTTP timeouts and a small connection bound, for the client-fault tests. */
+  http?: Pick<StartServiceOptions, 'httpTimeouts' | 'maxConnections'>;
 }
 
 export function temporaryDataDir(): string {
@@ -86,6 +88,7 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
       desktopSecret: options.desktopSecret,
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.outputs ? { outputs: options.outputs } : {}),
+      ...options.http,
     });
 
   let service = await launch();

@@ -103,7 +103,8 @@ class AnswerBuilder {
     switch (event.type) {
       case 'message_start': {
         const { usage } = event.message;
-        this.model = event.message.model || this.model;
+        // A string, whatever the upstream sent: it is priced and stored.
+        if (typeof event.message.model === 'string' && event.message.model) this.model = event.message.model;
         this.usage.input_tokens = usage.input_tokens;
         this.usage.output_tokens = usage.output_tokens;
         this.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens ?? null;
