@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { FakeAnthropic } from '../test/fixtures/fake-anthropic.js';
+import { FakeAnthropic, messageStartEvent } from '../test/fixtures/fake-anthropic.js';
 import { readBody } from '../test/fixtures/loopback-server.js';
 
 const PACE_HEADER = /bench-pace-(\d+)x(\d+)/;
@@ -59,19 +59,7 @@ class BenchUpstream extends FakeAnthropic {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'request-id': `req_${randomUUID()}` });
     res.socket?.setNoDelay(true);
     const inputTokens = Math.ceil(JSON.stringify(body.messages).length / 4);
-    send('message_start', {
-      type: 'message_start',
-      message: {
-        id: `msg_${randomUUID()}`,
-        type: 'message',
-        role: 'assistant',
-        model,
-        content: [],
-        stop_reason: null,
-        stop_sequence: null,
-        usage: { input_tokens: inputTokens, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
-      },
-    });
+    send('message_start', messageStartEvent(model, inputTokens));
     send('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } });
     const size = Math.ceil(text.length / pieces);
     for (let start = 0; start < text.length; start += size) {
