@@ -13,7 +13,7 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           // The Electron main process and the headless `perch` CLI share the same service code.
-          desktop: resolve(root, 'main/entries/desktop.ts'),
+          desktop: resolve(root, 'main/desktop/entry.ts'),
           cli: resolve(root, 'main/entries/cli.ts'),
         },
       },

@@ -37,13 +37,13 @@ export default tseslint.config(
     languageOptions: { globals: globals.node },
   },
   {
-    // Core, API and CLI run in plain Node: Electron may only appear in main/desktop, its entry and the preload.
+    // Core, API and CLI run in plain Node: Electron may only appear in main/desktop (its entry included) and the preload.
     files: ['main/**/*.ts'],
-    ignores: ['main/entries/desktop.ts', 'main/desktop/**'],
+    ignores: ['main/desktop/**'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: ['electron', 'electron-store', 'electron-updater'], patterns: ['**/entries/desktop*', '**/desktop/*'] },
+        { paths: ['electron', 'electron-store', 'electron-updater'], patterns: ['**/desktop/*'] },
       ],
     },
   },
