@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import { AnswerFailure, type Answer, type Turn } from '../core/chat/chat-service.js';
 import { isPerchError, PerchError } from '../core/errors.js';
-import { redact, sendError } from './errors.js';
+import { redactSecrets } from '../core/errors.js';
+import { sendError } from './errors.js';
 import { SseStream } from './sse.js';
 
 export interface AnswerResponseOptions {
@@ -66,7 +67,7 @@ export async function respondWithAnswer(req: Request, res: Response, turn: Turn,
   } catch (error) {
     const failure = failureOf(error);
     sse.send('error', {
-      error: { type: failure.type, message: redact(failure.message, options.secrets()) },
+      error: { type: failure.type, message: redactSecrets(failure.message, options.secrets()) },
       ...failureDetails(failure),
     });
   } finally {

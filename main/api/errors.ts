@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Response } from 'express';
 import multer from 'multer';
 import type { Logger } from 'pino';
-import { PerchError, isPerchError } from '../core/errors.js';
+import { PerchError, isPerchError, redactSecrets } from '../core/errors.js';
 
 /** The one error shape every route answers with: `{"error": {"type", "message"}}`. */
 export interface ErrorBody {
@@ -10,21 +10,12 @@ export interface ErrorBody {
   [extra: string]: unknown;
 }
 
-/** Replaces any secret that slipped into a message (an upstream echoing a key, say). */
-export function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let result = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 8) result = result.split(secret).join('[redacted]');
-  }
-  return result;
-}
-
 /**
  * The error shape of the compatible APIs under /v1: Anthropic's (`type: "error"` beside the
  * error) with OpenAI's `code` and `param` inside, so both families of SDKs read it.
  */
 export function compatErrorBody(error: PerchError, secrets: ReadonlyArray<string | undefined>): Record<string, unknown> {
-  const message = redact(error.message, secrets);
+  const message = redactSecrets(error.message, secrets);
   return { type: 'error', error: { type: error.type, message, code: error.type, param: null } };
 }
 
@@ -44,7 +35,7 @@ export function writeError(
   if (error.type === 'no_api_key') res.setHeader('x-should-retry', 'false');
   const body = compat
     ? compatErrorBody(error, secrets)
-    : { error: { type: error.type, message: redact(error.message, secrets) }, ...extra };
+    : { error: { type: error.type, message: redactSecrets(error.message, secrets) }, ...extra };
   const text = JSON.stringify(body);
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
@@ -131,7 +122,10 @@ export function errorHandler(
     if (perchError.status >= 500 && perchError.type === 'internal_error') {
       const cause = error instanceof Error ? error : new Error(String(error));
       logger.error(
-        { err: { message: redact(cause.message, secrets()), stack: redact(cause.stack ?? '', secrets()) }, path: req.path },
+        {
+          err: { message: redactSecrets(cause.message, secrets()), stack: redactSecrets(cause.stack ?? '', secrets()) },
+          path: req.path,
+        },
         'unexpected error',
       );
     }

@@ -1,17 +1,5 @@
+import { nextMachineMidnight, startOfMachineDay } from './calendar.js';
 import { PerchError } from './errors.js';
-
-/** The local midnight that starts the day `at` (epoch ms) is in. */
-export function startOfLocalDay(at: number): number {
-  const day = new Date(at);
-  day.setHours(0, 0, 0, 0);
-  return day.getTime();
-}
-
-const nextLocalMidnight = (at: number): number => {
-  const next = new Date(startOfLocalDay(at));
-  next.setDate(next.getDate() + 1);
-  return next.getTime();
-};
 
 export interface DailyBudgetOptions {
   /** The cap in US dollars; 0 turns it off. Read on every check. */
@@ -61,7 +49,7 @@ export class DailyBudget {
       'daily_budget_reached',
       429,
       `The daily budget of $${limit.toFixed(2)} is reached ($${spent.toFixed(2)} spent today). Perch asks Claude again after midnight; raise or clear it with \`npx perch config set budget.dailyUsd <dollars>\` (0 turns it off).`,
-      { retryAfterSeconds: Math.max(1, Math.ceil((nextLocalMidnight(now) - now) / 1000)) },
+      { retryAfterSeconds: Math.max(1, Math.ceil((nextMachineMidnight(now) - now) / 1000)) },
     );
   }
 
@@ -69,10 +57,10 @@ export class DailyBudget {
   private rollOver(at: number): boolean {
     const latest = Math.max(at, this.now());
     if (latest >= this.day && latest < this.dayEnd) return false;
-    const day = startOfLocalDay(latest);
+    const day = startOfMachineDay(latest);
     if (day === this.day) return false;
     this.day = day;
-    this.dayEnd = nextLocalMidnight(day);
+    this.dayEnd = nextMachineMidnight(day);
     this.spent = this.options.spentSince(day);
     return true;
   }

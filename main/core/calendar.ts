@@ -176,3 +176,17 @@ export function parseDateTime(text: string, timeZone: string): number | undefine
   if (offsetMinutes > 14 * 60) return undefined;
   return asUtc(wall) - sign * offsetMinutes * 60_000;
 }
+
+/** The midnight, in this machine's own zone, that starts the day `ms` is in (the daily budget's day). */
+export function startOfMachineDay(ms: number): number {
+  const day = new Date(ms);
+  day.setHours(0, 0, 0, 0);
+  return day.getTime();
+}
+
+/** The next midnight in this machine's own zone after the day `ms` is in started. */
+export function nextMachineMidnight(ms: number): number {
+  const next = new Date(startOfMachineDay(ms));
+  next.setDate(next.getDate() + 1);
+  return next.getTime();
+}

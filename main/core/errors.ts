@@ -29,3 +29,16 @@ export const noApiKey = (): PerchError =>
   );
 
 export const isPerchError = (value: unknown): value is PerchError => value instanceof PerchError;
+
+/** Secret values shorter than this are too likely to be ordinary words to replace everywhere. */
+export const MIN_SECRET_LENGTH = 8;
+export const REDACTED = '[redacted]';
+
+/** Replaces every secret value found in a text (an upstream echoing a key, a stack trace, a log line). */
+export function redactSecrets(text: string, secrets: Iterable<string | undefined>): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= MIN_SECRET_LENGTH && result.includes(secret)) result = result.split(secret).join(REDACTED);
+  }
+  return result;
+}

@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { MIN_SECRET_LENGTH, REDACTED, redactSecrets } from './errors.js';
 
 export type { Logger };
 
@@ -42,11 +43,8 @@ export const REDACTED_PATHS = [
 /** Where the values never to log come from (the API key, the client token, webhook secrets). */
 export type SecretSource = () => Iterable<string | undefined>;
 
-/** Shorter values are too likely to be ordinary words to replace everywhere (as errors.ts does). */
-const MIN_SECRET_LENGTH = 8;
 /** How long a read of the secret sources is reused: records are many, secrets rarely change. */
 const SECRETS_FRESH_MS = 1_000;
-const REDACTED = '[redacted]';
 
 /**
  * The last stop before any sink: replaces every known secret value in the serialized record —
@@ -63,10 +61,7 @@ class SecretScrubber implements DestinationStream {
   ) {}
 
   write(line: string): void {
-    let text = line;
-    for (const secret of this.current()) {
-      if (text.includes(secret)) text = text.split(secret).join(REDACTED);
-    }
+    const text = redactSecrets(line, this.current());
     for (const sink of this.sinks) sink.write(text);
   }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DailyBudget, startOfLocalDay } from '../../main/core/budget.js';
+import { DailyBudget } from '../../main/core/budget.js';
+import { startOfMachineDay } from '../../main/core/calendar.js';
 import { UpstreamGate } from '../../main/core/upstream-gate.js';
 
 describe('the bound on calls to Claude at once', () => {
@@ -75,7 +76,7 @@ describe('the daily budget', () => {
       now: () => noon,
     });
     expect(budget.check()).toBeUndefined();
-    expect(asked).toEqual([startOfLocalDay(noon)]);
+    expect(asked).toEqual([startOfMachineDay(noon)]);
     budget.add(0.2, noon);
     expect(budget.check()).toBeUndefined();
     budget.add(0.05, noon);

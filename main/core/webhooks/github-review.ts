@@ -1,6 +1,6 @@
 import type { ClaudeAnswer, ClaudeRequest, StreamHandlers } from '../claude/claude-client.js';
 import { estimateCostUsd, type TokenUsage } from '../claude/pricing.js';
-import { isPerchError } from '../errors.js';
+import { isPerchError, redactSecrets } from '../errors.js';
 import type { PerchEventBus } from '../events.js';
 import type { Settings } from '../settings/schema.js';
 import type { UsageRecord } from '../storage/usage-store.js';
@@ -25,12 +25,6 @@ export interface GitHubReviewerOptions {
 
 export const NO_TOKEN_ERROR =
   'No GitHub token is configured, so Perch cannot read the pull request or comment on it. Set one with `npx perch config set github.token -` (it reads the token from stdin; it needs read access to pull requests and write access to issues and pull requests), then ask for the review again.';
-
-function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let result = text;
-  for (const secret of secrets) if (secret && secret.length >= 8) result = result.split(secret).join('[redacted]');
-  return result;
-}
 
 /** One review's progress, so whatever was spent is recorded even when a later step fails. */
 interface Progress {
@@ -144,7 +138,7 @@ export class GitHubReviewer {
     else if (isPerchError(error)) message = `Claude could not review the pull request: ${error.message}`;
     else message = `The review failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`;
     const settings = this.options.store.open ? this.options.settings() : undefined;
-    return redact(message, [
+    return redactSecrets(message, [
       ...this.options.secrets(),
       settings?.github.token,
       settings?.github.webhookSecret,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ClaudeAnswer, ClaudeRequest, StreamHandlers } from '../claude/claude-client.js';
 import type { TokenUsage } from '../claude/pricing.js';
-import { invalidRequest, isPerchError } from '../errors.js';
+import { invalidRequest, isPerchError, redactSecrets } from '../errors.js';
 import type { Settings } from '../settings/schema.js';
 import type { UsageRecord } from '../storage/usage-store.js';
 import type { BackgroundJobs } from './background.js';
@@ -83,12 +83,6 @@ export interface SlackCommandsOptions {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-function redact(text: string, secrets: ReadonlyArray<string | undefined>): string {
-  let result = text;
-  for (const secret of secrets) if (secret && secret.length >= 8) result = result.split(secret).join('[redacted]');
-  return result;
-}
-
 /**
  * Slack slash commands: acknowledged at once, answered in the background by posting to the
  * command's response_url (once more if the first post fails).
@@ -139,7 +133,10 @@ export class SlackCommands {
         settings.github.webhookSecret,
         settings.slack.signingSecret,
       ];
-      message = { response_type: 'ephemeral', text: redact(`Perch could not get an answer from Claude: ${reason}`, secrets) };
+      message = {
+        response_type: 'ephemeral',
+        text: redactSecrets(`Perch could not get an answer from Claude: ${reason}`, secrets),
+      };
     }
     await this.post(responseUrl, message, signal);
   }

@@ -58,6 +58,17 @@ function NumberField({
   );
 }
 
+/** Every settings form ends with the same submit button. */
+function SaveButton() {
+  return (
+    <div className="form-actions">
+      <button className="button primary" type="submit">
+        Save
+      </button>
+    </div>
+  );
+}
+
 function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
@@ -207,11 +218,7 @@ function ClaudeForm({
           onChange={(event) => setSystemPrompt(event.target.value)}
         />
       </div>
-      <div className="form-actions">
-        <button className="button primary" type="submit">
-          Save
-        </button>
-      </div>
+      <SaveButton />
       <OutcomeNotice outcome={outcome} />
     </form>
   );
@@ -266,11 +273,7 @@ function LimitsForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view:
         onChange={setAtOnce}
         hint="More wait in line."
       />
-      <div className="form-actions">
-        <button className="button primary" type="submit">
-          Save
-        </button>
-      </div>
+      <SaveButton />
       <OutcomeNotice outcome={outcome} />
     </form>
   );
@@ -403,13 +406,7 @@ function LocalApiForm({ view, onSaved }: { view: SettingsResponse; onSaved: (vie
         />
         {cli('api.allowedOrigins')}
       </div>
-      {editable && (
-        <div className="form-actions">
-          <button className="button primary" type="submit">
-            Save
-          </button>
-        </div>
-      )}
+      {editable && <SaveButton />}
       <OutcomeNotice outcome={outcome} />
       <TokenControls desktop={editable} />
     </form>
@@ -497,13 +494,7 @@ function DesktopForm({
             {status.loginItem.error}
           </p>
         )}
-        {editable && (
-          <div className="form-actions">
-            <button className="button primary" type="submit">
-              Save
-            </button>
-          </div>
-        )}
+        {editable && <SaveButton />}
       </fieldset>
       <OutcomeNotice outcome={outcome} />
     </form>
@@ -680,11 +671,7 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
         onChange={setSigningSecret}
         onClear={clear('slack', 'signingSecret', 'Signing secret')}
       />
-      <div className="form-actions">
-        <button className="button primary" type="submit">
-          Save
-        </button>
-      </div>
+      <SaveButton />
       <OutcomeNotice outcome={outcome} />
     </form>
   );
