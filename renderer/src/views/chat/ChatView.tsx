@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { DEFAULT_MAX_UPLOAD_MB } from '../../answers/attachments';
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { formatCost } from '../../answers/format';
+import { AnswerStatus } from '../../answers/AnswerStatus';
 import { useAnswerStream } from '../../answers/use-answer-stream';
 import { ApiError } from '../../api/client';
 import type {
@@ -270,9 +271,7 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             </select>
           )}
         </Composer>
-        <p className="visually-hidden" role="status">
-          {answer.streaming ? 'Claude is answering' : answer.done ? 'Answer complete' : ''}
-        </p>
+        <AnswerStatus answer={answer} />
       </main>
     </div>
   );

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { ErrorNotice } from '../../answers/ErrorNotice';
+import { AnswerStatus } from '../../answers/AnswerStatus';
 import { useAnswerStream } from '../../answers/use-answer-stream';
 import { isImeComposing } from '../../app/keyboard';
 import { chatHref, navigate } from '../../app/router';
@@ -141,9 +142,7 @@ export function QuickAsk() {
           )}
         </span>
       </footer>
-      <p className="visually-hidden" role="status">
-        {answer.streaming ? 'Claude is answering' : answer.done ? 'Answer complete' : ''}
-      </p>
+      <AnswerStatus answer={answer} />
     </div>
   );
 }
