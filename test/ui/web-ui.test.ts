@@ -23,9 +23,10 @@ let stack: UiStack;
 let browser: Browser;
 const pages: WatchedPage[] = [];
 
+// Chromium's first start on a busy two-core machine can take a while.
 beforeAll(async () => {
   [stack, browser] = await Promise.all([startUiStack(), launchChromium()]);
-});
+}, 60_000);
 afterAll(async () => {
   await browser.close();
   await stack.stop();
