@@ -86,6 +86,8 @@ export async function openPage(
     viewport: { width: options.width ?? 1280, height: options.height ?? 800 },
   });
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  // Shorter than a test's own timeout, so a step that never happens is named in the failure.
+  context.setDefaultTimeout(15_000);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('console', (message) => {

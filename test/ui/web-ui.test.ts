@@ -118,6 +118,24 @@ describe('chat', () => {
     await p.getByText('Stopped before the end.').waitFor();
   });
 
+  it('leaves the person in Settings when they go there while an answer is coming, keeping what arrived', async () => {
+    const p = await page();
+    await signIn(p, stack);
+    const aborts = stack.upstream.clientAborts;
+    stack.upstream.enqueue({ kind: 'answer', text: 'Slowly, word by word. '.repeat(30), chunks: 30, delayMs: 60 });
+    await ask(p, 'Take your time');
+    await p.getByText('Slowly, word by word.', { exact: false }).first().waitFor();
+    await p.getByRole('link', { name: 'Settings', exact: true }).click();
+    await p.getByRole('heading', { name: 'Settings' }).waitFor();
+    await expect.poll(() => stack.upstream.clientAborts).toBeGreaterThan(aborts);
+    // The chat's last steps after an answer (load the saved version, refresh the list) have run by now.
+    await p.waitForTimeout(500);
+    expect(new URL(p.url()).hash).toBe('#/settings');
+    await p.goBack();
+    await p.getByText('Stopped before the end.').waitFor();
+    await p.getByText('Slowly, word by word.', { exact: false }).first().waitFor();
+  });
+
   it('finds an earlier session after a reload and through history search', async () => {
     const p = await page();
     await signIn(p, stack);

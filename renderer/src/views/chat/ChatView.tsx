@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { DEFAULT_MAX_UPLOAD_MB } from '../../answers/attachments';
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { formatCost } from '../../answers/format';
@@ -66,6 +66,9 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const { answer, ask, stop } = useAnswerStream();
   const attachments = useAttachments(maxUploadMb);
   const { scrollerRef, contentRef, atBottom, jumpToLatest } = useStickToBottom<HTMLElement, HTMLDivElement>();
+  // Where this view last put the person (or found them) while answering: an answer that
+  // finishes after they went elsewhere must not pull them back.
+  const answerAddress = useRef<string | undefined>(undefined);
 
   const refreshSessions = useCallback(async () => {
     setSessions(await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}`));
@@ -133,6 +136,7 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
       }
     }
     setNoKey(false);
+    answerAddress.current = window.location.hash;
     setPending({ text, attachments: files.map((file) => file.name) });
     const result = await ask({
       message: text,
@@ -148,14 +152,17 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
         setLoaded({ id: answeredIn, session });
         setPending(undefined);
       }
-      navigate(chatHref(answeredIn));
+      if (window.location.hash === answerAddress.current) navigate(chatHref(answeredIn));
     }
     await refreshSessions().catch(() => undefined);
   };
 
   // A new session's id arrives with the first event: show it in the address bar at once.
   useEffect(() => {
-    if (answer.streaming && answer.sessionId && !sessionId) navigate(chatHref(answer.sessionId));
+    if (answer.streaming && answer.sessionId && !sessionId && window.location.hash === answerAddress.current) {
+      answerAddress.current = chatHref(answer.sessionId);
+      navigate(answerAddress.current);
+    }
   }, [answer.streaming, answer.sessionId, sessionId]);
 
   const rename = async (session: Session, title: string): Promise<void> => {
