@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { cookieValue, SESSION_COOKIE, type BrowserSessions } from '../core/browser-sessions.js';
 import { PerchError } from '../core/errors.js';
 import { secretsMatch, type TokenStore } from '../core/secrets.js';
@@ -34,13 +35,29 @@ export interface CredentialContext {
 }
 
 /**
+ * The token each connection last proved, and the service token it matched then. A keep-alive
+ * client sends the same token on every request, so those skip the hashing; a comparison with
+ * what this very connection sent before tells nothing to anyone else, and a regenerated token
+ * no longer matches `current`.
+ */
+const provenOn = new WeakMap<Socket, { presented: string; current: string }>();
+
+function tokenIsValid(tokens: TokenStore, req: IncomingMessage, presented: string): boolean {
+  const proven = provenOn.get(req.socket);
+  if (proven !== undefined && proven.presented === presented && proven.current === tokens.get()) return true;
+  if (!tokens.verify(presented)) return false;
+  provenOn.set(req.socket, { presented, current: tokens.get() });
+  return true;
+}
+
+/**
  * Three ways in: the token as `Authorization: Bearer` or `x-api-key` (compared in constant
  * time), or the web UI's session cookie on a same-origin request. Returns how, or the refusal.
  */
 export function checkCredentials(context: CredentialContext, req: IncomingMessage): Credential | PerchError {
   const token = presentedToken(req);
   if (token) {
-    return context.tokens.verify(token)
+    return tokenIsValid(context.tokens, req, token)
       ? 'token'
       : new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.');
   }

@@ -29,7 +29,7 @@ export class TokenStore {
 
   /** The current token, created on first use. */
   get(): string {
-    const stored = this.file.read()?.trim();
+    const stored = this.file.readTrimmed();
     if (stored) return stored;
     return this.regenerate();
   }
@@ -44,7 +44,8 @@ export class TokenStore {
     if (candidate.length === 0) return false;
     if (this.matches(candidate, this.get())) return true;
     // A token regenerated a moment ago may not have been noticed yet: look once more.
-    const current = this.file.reload()?.trim();
+    this.file.reload();
+    const current = this.file.readTrimmed();
     return current !== undefined && this.matches(candidate, current);
   }
 
@@ -71,19 +72,16 @@ export interface ApiKeySource {
  */
 export class FileApiKeySource implements ApiKeySource {
   private readonly file: ChangingFile;
+  /** Read once: a process's environment does not change under it (and reading it costs a native call). */
+  private readonly fromEnv: string | undefined;
 
-  constructor(
-    dataDir: string,
-    private readonly env: NodeJS.ProcessEnv = process.env,
-    changes?: DirectoryChanges,
-  ) {
+  constructor(dataDir: string, env: NodeJS.ProcessEnv = process.env, changes?: DirectoryChanges) {
     this.file = new ChangingFile(path.join(dataDir, dataFiles.apiKey), changes);
+    this.fromEnv = env.ANTHROPIC_API_KEY?.trim() || undefined;
   }
 
   get(): string | undefined {
-    const fromEnv = this.env.ANTHROPIC_API_KEY?.trim();
-    if (fromEnv) return fromEnv;
-    return this.file.read()?.trim() || undefined;
+    return this.fromEnv ?? (this.file.readTrimmed() || undefined);
   }
 
   set(key: string): void {
@@ -97,7 +95,7 @@ export class FileApiKeySource implements ApiKeySource {
   }
 
   origin(): 'environment' | 'stored' | undefined {
-    if (this.env.ANTHROPIC_API_KEY?.trim()) return 'environment';
-    return this.file.read()?.trim() ? 'stored' : undefined;
+    if (this.fromEnv) return 'environment';
+    return this.file.readTrimmed() ? 'stored' : undefined;
   }
 }

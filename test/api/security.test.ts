@@ -70,6 +70,42 @@ describe('authentication', () => {
     expect((await fetch(`${perch.url}/api/v1/sessions`, { headers: { authorization: `Bearer ${fresh}` } })).status).toBe(200);
   });
 
+  it('refuses the old token after a regeneration even on a kept-alive connection that proved it before', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(perch.url);
+    const send = (token: string): Promise<{ status: number; reusedSocket: boolean }> =>
+      new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/v1/messages/count_tokens',
+            method: 'POST',
+            agent,
+            headers: { 'x-api-key': token },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reusedSocket: req.reusedSocket }));
+          },
+        );
+        req.on('error', reject);
+        req.end('{');
+      });
+    try {
+      const old = perch.service.core.tokens.get();
+      // Any answer but 401 means the token was taken (the upstream decides on this broken body).
+      expect((await send(old)).status).not.toBe(401);
+      expect((await send(old)).status).not.toBe(401);
+      const fresh = perch.service.core.tokens.regenerate();
+      const refused = await send(old);
+      expect(refused).toEqual({ status: 401, reusedSocket: true });
+      expect((await send(fresh)).status).not.toBe(401);
+    } finally {
+      agent.destroy();
+    }
+  });
+
   it('needs no token for health', async () => {
     const res = await fetch(`${perch.url}/api/v1/health`);
     expect(res.status).toBe(200);

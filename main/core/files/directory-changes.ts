@@ -31,10 +31,13 @@ export class DirectoryChanges {
     return this.watcher !== undefined;
   }
 
-  /** A number that changes whenever `filename` may have changed; undefined when not watching. */
-  version(filename: string): string | undefined {
+  /**
+   * A number that grows whenever `filename` may have changed (both counters only grow, so their
+   * sum moves when either does); undefined when not watching.
+   */
+  version(filename: string): number | undefined {
     if (!this.watcher) return undefined;
-    return `${this.versions.get(filename) ?? 0}:${this.anonymous}`;
+    return (this.versions.get(filename) ?? 0) + this.anonymous;
   }
 
   /**
@@ -79,16 +82,19 @@ const sameStats = (a: Stats | undefined, b: Stats | undefined): boolean =>
 export class FileVersion {
   private seen = false;
   private lastStats: Stats | undefined;
-  private lastNotice: string | undefined;
+  private lastNotice: number | undefined;
+  private readonly filename: string;
 
   constructor(
     readonly filePath: string,
     private readonly changes?: DirectoryChanges,
-  ) {}
+  ) {
+    this.filename = path.basename(filePath);
+  }
 
   /** True the first time, and whenever the file changed since the previous call. */
   changed(): boolean {
-    const notice = this.changes?.version(path.basename(this.filePath));
+    const notice = this.changes?.version(this.filename);
     if (this.seen && notice !== undefined && notice === this.lastNotice) return false;
     let stats: Stats | undefined;
     try {

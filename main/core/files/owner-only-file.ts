@@ -29,6 +29,7 @@ export function writeOwnerOnlyFile(filePath: string, content: string): void {
 export class ChangingFile {
   private readonly version: FileVersion;
   private content: string | undefined;
+  private trimmed: string | undefined;
 
   constructor(
     readonly filePath: string,
@@ -46,8 +47,15 @@ export class ChangingFile {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
         this.content = undefined;
       }
+      this.trimmed = this.content?.trim();
     }
     return this.content;
+  }
+
+  /** The content without surrounding whitespace (a token or key with its newline), kept with it. */
+  readTrimmed(): string | undefined {
+    this.read();
+    return this.trimmed;
   }
 
   /** Re-reads the file now, whatever the change notices say. */

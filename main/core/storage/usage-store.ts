@@ -170,11 +170,23 @@ export class UsageStore {
     this.insert = db.prepare(
       `INSERT INTO usage (created_at, source, model, input_tokens, output_tokens,
          cache_creation_input_tokens, cache_read_input_tokens, cost_usd, session_id)
-       VALUES (@created_at, @source, @model, @input_tokens, @output_tokens,
-         @cache_creation_input_tokens, @cache_read_input_tokens, @cost_usd, @session_id)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    // Positional parameters: binding nine by name cost half as much again per row.
     this.insertMany = db.transaction((rows: UsageRow[]) => {
-      for (const row of rows) this.insert.run(row);
+      for (const row of rows) {
+        this.insert.run(
+          row.created_at,
+          row.source,
+          row.model,
+          row.input_tokens,
+          row.output_tokens,
+          row.cache_creation_input_tokens,
+          row.cache_read_input_tokens,
+          row.cost_usd,
+          row.session_id,
+        );
+      }
     });
     this.recentRows = db.prepare<[number], UsageRow>(`SELECT * FROM usage ORDER BY id DESC LIMIT ?`);
     this.totalsSince = db.prepare<[number], UsageTotals>(
