@@ -371,9 +371,9 @@ export class AnthropicRelay {
         {
           origin: base.origin,
           path: `${base.pathPrefix}${upstreamPath}${query}`,
-          method: (req.method ?? 'POST'),
+          method: req.method ?? 'POST',
           headers: upstreamHeaders(req.headers, apiKey, base),
-          body: body.length === 1 ? (body[0]) : Buffer.concat(body),
+          body: body.length === 1 ? body[0] : Buffer.concat(body),
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         },
