@@ -7,6 +7,7 @@ import type { TokenUsage } from '../core/claude/pricing.js';
 import type { UpstreamCall } from '../core/metrics.js';
 import type { UpstreamGate } from '../core/upstream-gate.js';
 import { MB } from './errors.js';
+import { setHeaders } from './headers.js';
 
 /** What the relay needs from the rest of Perch, read per request so settings apply at once. */
 export interface RelayOptions {
@@ -38,6 +39,17 @@ const HOP_BY_HOP = new Set([
   'upgrade',
 ]);
 
+export interface ForwardOptions {
+  /** Whether the answer's usage goes into the ledger (not for token counting). */
+  recordUsage: boolean;
+  /**
+   * Headers for the answer that are not set on `res` yet, as name-value pairs: they go out in
+   * the answer's one writeHead (or are set before an error), in place of any the upstream sent
+   * under the same names (`names`, in lower case).
+   */
+  headers?: { pairs: readonly string[]; names: ReadonlySet<string> };
+}
+
 /** Client headers the upstream should see: the API version and betas, and the body's framing. */
 function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string, upstream: Upstream): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = { 'x-api-key': apiKey };
@@ -52,13 +64,23 @@ function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string, upstream: 
   return headers;
 }
 
-function clientHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const headers: OutgoingHttpHeaders = {};
+/**
+ * The upstream answer's headers a client should see, added as name-value pairs to `pairs`;
+ * those named in `own` (lower case) are Perch's to set and stay as Perch set them.
+ */
+function addClientHeaders(
+  pairs: Array<string | number>,
+  upstream: IncomingHttpHeaders,
+  own: ReadonlySet<string> | undefined,
+): Array<string | number> {
   for (const name in upstream) {
     const value = upstream[name];
-    if (value !== undefined && !HOP_BY_HOP.has(name) && name !== 'set-cookie' && name !== 'content-length') headers[name] = value;
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'set-cookie' || name === 'content-length') continue;
+    if (own?.has(name)) continue;
+    if (typeof value === 'string') pairs.push(name, value);
+    else for (const each of value) pairs.push(name, each);
   }
-  return headers;
+  return pairs;
 }
 
 /** The upstream base URL, parsed once for as long as the setting stays the same. */
@@ -184,21 +206,15 @@ export class AnthropicRelay {
 
   constructor(private readonly options: RelayOptions) {}
 
-  forward(
-    req: IncomingMessage,
-    res: ServerResponse,
-    upstreamPath: string,
-    query: string,
-    options: { recordUsage: boolean },
-  ): void {
+  forward(req: IncomingMessage, res: ServerResponse, upstreamPath: string, query: string, options: ForwardOptions): void {
     const apiKey = this.options.apiKey();
     if (!apiKey) {
-      this.options.sendError(res, noApiKey());
+      this.refuse(res, options, noApiKey());
       return;
     }
     const refused = this.options.refusal?.();
     if (refused) {
-      this.options.sendError(res, refused);
+      this.refuse(res, options, refused);
       return;
     }
     const gate = this.options.gate;
@@ -219,8 +235,14 @@ export class AnthropicRelay {
     });
     if (waiting instanceof PerchError) {
       res.off('close', onClose);
-      this.options.sendError(res, waiting);
+      this.refuse(res, options, waiting);
     } else leave = waiting;
+  }
+
+  /** An error answer, with the headers the caller has not set yet. */
+  private refuse(res: ServerResponse, options: ForwardOptions, error: PerchError): void {
+    if (options.headers) setHeaders(res, options.headers.pairs);
+    this.options.sendError(res, error);
   }
 
   private relay(
@@ -228,7 +250,7 @@ export class AnthropicRelay {
     res: ServerResponse,
     upstreamPath: string,
     query: string,
-    options: { recordUsage: boolean },
+    options: ForwardOptions,
     apiKey: string,
     release: () => void,
   ): void {
@@ -275,8 +297,9 @@ export class AnthropicRelay {
       req.resume();
       finished = true;
       settle('request_too_large');
-      this.options.sendError(
+      this.refuse(
         res,
+        options,
         new PerchError(
           'request_too_large',
           413,
@@ -301,8 +324,9 @@ export class AnthropicRelay {
           ? `Claude did not respond within ${timeoutMs / 1000} seconds.`
           : `Could not reach the Anthropic API at ${base.origin} (${describeFailure(error)}).`;
         if (!res.headersSent) {
-          this.options.sendError(
+          this.refuse(
             res,
+            options,
             new PerchError(timedOut ? 'upstream_timeout' : 'upstream_unreachable', timedOut ? 504 : 502, message),
           );
         } else {
@@ -326,7 +350,7 @@ export class AnthropicRelay {
           answerHeaders = headers;
           streaming = String(headers['content-type'] ?? '').includes('text/event-stream');
           if (!streaming) return;
-          res.writeHead(status, clientHeaders(headers));
+          res.writeHead(status, addClientHeaders([...(options.headers?.pairs ?? [])], headers, options.headers?.names));
           res.socket?.setNoDelay(true);
           endStream = this.options.streamStarted?.() ?? endStream;
         },
@@ -353,8 +377,11 @@ export class AnthropicRelay {
           } else {
             // Held whole (usage is read from it), then sent with its length in one write.
             const whole = answer.length === 1 ? (answer[0] as Buffer) : Buffer.concat(answer);
-            const headers = clientHeaders(answerHeaders);
-            headers['content-length'] = whole.length;
+            const headers = addClientHeaders(
+              [...(options.headers?.pairs ?? []), 'content-length', whole.length],
+              answerHeaders,
+              options.headers?.names,
+            );
             res.writeHead(status, headers);
             res.end(whole);
             const usage = reader && status === 200 ? usageOfJson(whole) : undefined;

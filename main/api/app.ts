@@ -8,6 +8,7 @@ import { redactSecretsOf } from '../core/logger.js';
 import type { PerchCore } from '../core/perch-core.js';
 import { AnthropicRelay } from './anthropic-relay.js';
 import { errorHandler, isCompatPath, MB, writeError } from './errors.js';
+import { setHeaders } from './headers.js';
 import { createRateLimits } from './limits.js';
 import {
   applyCors,
@@ -71,24 +72,35 @@ const UI_CONTENT_SECURITY_POLICY = [
 /** A caller's own request id is reused when it is a short plain token (it goes into logs and headers). */
 const SANE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Headers every answer carries, and one log line per request once it ends. */
-function startRequest(logger: Logger, req: IncomingMessage, res: ServerResponse, path: string): void {
-  const started = process.hrtime.bigint();
+function requestIdOf(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
-  const requestId = typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('X-Request-Id', requestId);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-  res.once('close', () => {
-    const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const status = res.writableFinished ? res.statusCode : 499;
-    const record = { req_id: requestId, method: req.method, path, status, duration_ms: Math.round(durationMs * 10) / 10 };
-    const line = `${req.method ?? ''} ${path} ${status} ${durationMs.toFixed(1)} ms`;
-    if (status >= 500) logger.error(record, line);
-    else logger.info(record, line);
-  });
+  return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/** Headers every answer carries besides its request id, as name-value pairs. */
+const SECURITY_HEADERS: readonly string[] = [
+  'X-Content-Type-Options',
+  'nosniff',
+  'Referrer-Policy',
+  'no-referrer',
+  'X-Frame-Options',
+  'DENY',
+  'Cross-Origin-Resource-Policy',
+  'same-origin',
+];
+
+/** What the relay's answers carry of Perch's own, besides the request id (lower case, to spot the upstream's). */
+const RELAY_HEADERS = [...SECURITY_HEADERS, 'Cache-Control', 'no-store'];
+const RELAY_HEADER_NAMES: ReadonlySet<string> = new Set(
+  ['X-Request-Id', ...RELAY_HEADERS.filter((_, index) => index % 2 === 0)].map((name) => name.toLowerCase()),
+);
+
+/** One log line per request once it ends. */
+function logRequest(logger: Logger, requestId: string, method: string, path: string, status: number, durationMs: number): void {
+  const record = { req_id: requestId, method, path, status, duration_ms: Math.round(durationMs * 10) / 10 };
+  const line = `${method} ${path} ${status} ${durationMs.toFixed(1)} ms`;
+  if (status >= 500) logger.error(record, line);
+  else logger.info(record, line);
 }
 
 interface RouterLayer {
@@ -180,10 +192,6 @@ export function createApp(options: AppOptions): PerchApp {
   app.set('etag', false);
   app.set('query parser', 'simple');
 
-  app.use((req, res, next) => {
-    startRequest(requestLogger, req, res, req.path);
-    next();
-  });
   app.use(guard((req) => checkHost(guardContext, req, req.path)));
   app.use((req, res, next) => {
     const origin = checkOrigin(guardContext, req, req.path);
@@ -280,11 +288,11 @@ export function createApp(options: AppOptions): PerchApp {
 
   /**
    * The Messages relay is the hot path between editors and Claude: it takes the same guards
-   * without express's routing, and streams straight through.
+   * without express's routing, and streams straight through. Its headers go out in the one
+   * writeHead of the answer (each setHeader before it costs a validation twice).
    */
-  const relayFastPath = (req: IncomingMessage, res: ServerResponse, path: string): void => {
-    startRequest(requestLogger, req, res, path);
-    res.setHeader('Cache-Control', 'no-store');
+  const relayFastPath = (req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void => {
+    const headers = { pairs: ['X-Request-Id', requestId, ...RELAY_HEADERS], names: RELAY_HEADER_NAMES };
     const origin = checkOrigin(guardContext, req, path);
     const refusal =
       checkHost(guardContext, req, path) ??
@@ -296,24 +304,35 @@ export function createApp(options: AppOptions): PerchApp {
       })() ??
       checkContentType(req, false);
     if (refusal) {
+      setHeaders(res, headers.pairs);
       writeError(res, refusal, secrets(), true);
       req.resume();
       return;
     }
     if (!(origin instanceof PerchError)) applyCors(res, origin.allowOrigin, false);
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-    limits.claude(req, res, () => relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages' }));
+    limits.claude(req, res, () => relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages', headers }));
   };
 
+  /** Every request: its id, its metrics and log line once it ends, then the relay or express. */
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const path = pathOf(req.url);
     const started = performance.now();
+    const requestId = requestIdOf(req);
     res.once('close', () => {
+      const durationMs = performance.now() - started;
       const status = res.writableFinished ? res.statusCode : 499;
-      core.metrics.http(req.method ?? 'GET', routeLabel(req, path), status, (performance.now() - started) / 1000);
+      const method = req.method ?? 'GET';
+      core.metrics.http(method, routeLabel(req, path), status, durationMs / 1000);
+      logRequest(requestLogger, requestId, method, path, status, durationMs);
     });
-    if (req.method === 'POST' && RELAY_PATHS.has(path)) relayFastPath(req, res, path);
-    else app(req, res);
+    if (req.method === 'POST' && RELAY_PATHS.has(path)) {
+      relayFastPath(req, res, path, requestId);
+      return;
+    }
+    res.setHeader('X-Request-Id', requestId);
+    setHeaders(res, SECURITY_HEADERS);
+    app(req, res);
   };
 
   return { handle, app, routes: () => listRoutes(routers), close: () => relay.close() };

@@ -180,6 +180,8 @@ export class TerminalLines implements DestinationStream {
   /** Lines waiting to go out in one write. */
   private pending = '';
   private readonly flushSoon = (): void => this.flush();
+  /** The last second formatted, as lines come many to a second (local time costs a zone lookup). */
+  private second = { at: Number.NaN, text: '' };
 
   constructor(
     private readonly out: NodeJS.WritableStream = process.stdout,
@@ -197,12 +199,23 @@ export class TerminalLines implements DestinationStream {
       this.queue(line);
       return;
     }
-    const at = new Date(record.time);
-    const time = `${twoDigits(at.getHours())}:${twoDigits(at.getMinutes())}:${twoDigits(at.getSeconds())}`;
+    const time = this.clockTime(record.time);
     const level = LEVELS[record.level] ?? { name: String(record.level), color: '0' };
     const name = this.colors ? `\u001b[${level.color}m${level.name}\u001b[0m` : level.name;
     const detail = record.err?.message ? `: ${record.err.message}` : '';
     this.queue(`${time} ${name} ${record.msg ?? ''}${detail}\n`);
+  }
+
+  private clockTime(epochMs: number): string {
+    const at = Math.floor(epochMs / 1000);
+    if (at !== this.second.at) {
+      const date = new Date(epochMs);
+      this.second = {
+        at,
+        text: `${twoDigits(date.getHours())}:${twoDigits(date.getMinutes())}:${twoDigits(date.getSeconds())}`,
+      };
+    }
+    return this.second.text;
   }
 
   /** Sends what is waiting now (pino's flush, and at exit). */

@@ -214,6 +214,28 @@ describe('response hygiene', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  it('gives answers from the relay the same headers as every other: failed, streamed, refused and JSON', async () => {
+    const body = { model: 'claude-sonnet-5-5', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
+    perch.upstream.enqueue({ kind: 'http-error', status: 529, type: 'overloaded_error', message: 'Overloaded' });
+    const answers = [
+      await perch.request('/v1/messages', { json: body }),
+      await perch.request('/v1/messages', { json: { ...body, stream: true } }),
+      await fetch(`${perch.url}/v1/messages`, { method: 'POST', body: JSON.stringify(body) }),
+      await perch.request('/v1/messages', { json: body }),
+    ];
+    expect(answers.map((res) => res.status)).toEqual([529, 200, 401, 200]);
+    for (const res of answers) {
+      await res.arrayBuffer();
+      expect(res.headers.get('x-request-id')).toMatch(/^[\w-]{36}$/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('cross-origin-resource-policy')).toBe('same-origin');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
   it('never returns or logs the Anthropic API key', async () => {
     await perch.request('/api/v1/chat', { json: { message: 'hello' } });
     const status = await (await perch.request('/api/v1/status')).text();
