@@ -4,7 +4,7 @@
  * Keep a copy of the build before a change (bin/, out/, package.json and a node_modules
  * link: see docs/benchmarks.md), rebuild, and run:
  *
- *   npx tsx bench/compare.ts [--slices 6] [--seconds 2] [--connections 16] [--rounds 3000] DIR... [.]
+ *   npx tsx bench/compare.ts [--slices 6] [--seconds 2] [--connections 16] [--rounds 3000] [--gate 16] DIR... [.]
  *
  * `.` is this checkout's build; every DIR is listed in the order given.
  */
@@ -34,8 +34,10 @@ const slices = option('slices', 6);
 const seconds = option('seconds', 2);
 const connections = option('connections', 16);
 const rounds = option('rounds', 3000);
+// Calls to Claude at once (claude.maxConcurrentRequests): 16 as installed; the bare relay has no such bound.
+const gate = option('gate', 16);
 const builds = args.length > 0 ? args : ['.'];
-const NO_RATE_LIMIT = { 'rateLimit.requestsPerMinute': '0' };
+const SETTINGS = { 'rateLimit.requestsPerMinute': '0', 'claude.maxConcurrentRequests': String(gate) };
 const BODY = JSON.stringify({ model: 'claude-sonnet-5-5', max_tokens: 64, messages: [{ role: 'user', content: 'ping' }] });
 
 const upstream = await startUpstream();
@@ -45,7 +47,7 @@ for (const build of builds) {
   const bin = path.join(build === '.' ? root : path.resolve(build), 'bin/perch.js');
   services.push({
     name: build === '.' ? 'this checkout' : path.basename(build),
-    perch: await startPerch({ upstreamUrl: upstream.url, settings: NO_RATE_LIMIT, bin }),
+    perch: await startPerch({ upstreamUrl: upstream.url, settings: SETTINGS, bin }),
   });
 }
 

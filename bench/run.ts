@@ -31,12 +31,19 @@ if (only) for (const name of only) if (!(GROUPS as readonly string[]).includes(n
 /** The rate limit is off for every measurement: it would refuse the load itself. */
 const NO_RATE_LIMIT = { 'rateLimit.requestsPerMinute': '0' };
 
+/**
+ * The relay against the bare one, which has no bound on calls at once: Perch's bound
+ * (claude.maxConcurrentRequests, 16 as installed) goes to 64 so that at 64 connections both have
+ * every request in flight. With 16, the other 48 wait in line (`bench/compare.ts --connections 64`).
+ */
+const RELAY_SETTINGS = { ...NO_RATE_LIMIT, 'claude.maxConcurrentRequests': '64' };
+
 async function relay(): Promise<Record<string, unknown>> {
   const upstream = await startUpstream();
   const bare = await startBareRelayProcess(upstream.url);
-  const perch = await startPerch({ upstreamUrl: upstream.url, settings: NO_RATE_LIMIT, bin });
+  const perch = await startPerch({ upstreamUrl: upstream.url, settings: RELAY_SETTINGS, bin });
   try {
-    return await measureRelay(
+    const figures = await measureRelay(
       {
         direct: { url: upstream.url, key: API_KEY, pid: upstream.pid },
         bare: { url: bare.url, key: API_KEY, pid: bare.pid },
@@ -46,6 +53,7 @@ async function relay(): Promise<Record<string, unknown>> {
         ? { rounds: 10_000, streamRounds: 1000, slices: 5, sliceSeconds: 4, streamDeltas: 10, streamDelayMs: 2 }
         : { rounds: 3000, streamRounds: 200, slices: 3, sliceSeconds: 2, streamDeltas: 10, streamDelayMs: 2 },
     );
+    return { perchSettings: RELAY_SETTINGS, ...figures };
   } finally {
     await perch.stop();
     await bare.stop();
