@@ -251,7 +251,7 @@ export function createApp(options: AppOptions): PerchApp {
   api.use(guard((req) => checkContentType(req, isUpload(req.path))));
   const jsonParsers = new Map<number, RequestHandler>();
   api.use((req, res, next) => {
-    // The relay streams bodies upstream untouched, so nothing may read them first.
+    // The relay reads bodies itself and passes them upstream untouched, so nothing may read them first.
     if (RELAY_PATHS.has(req.path)) {
       next();
       return;
