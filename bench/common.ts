@@ -105,6 +105,16 @@ export interface Perch {
   stop: () => Promise<void>;
 }
 
+/** What a group that starts its own Perch is told by bench/run.ts. */
+export interface GroupOptions {
+  /** The long versions (`--full`). */
+  full: boolean;
+  /** Settings for the Perch it starts. */
+  settings: Record<string, string>;
+  /** Another build's bin/perch.js (`--build`). */
+  bin?: string | undefined;
+}
+
 export interface PerchOptions {
   upstreamUrl: string;
   /** Settings to apply with `perch config set` before the start. */

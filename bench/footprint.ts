@@ -5,7 +5,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { mean, median, procStatus, round, sleep, startPerch, startUpstream } from './common.js';
+import { mean, median, type GroupOptions, procStatus, round, sleep, startPerch, startUpstream } from './common.js';
 
 /** How often the process's threads woke up (context switches, from /proc): a busy timer shows here first. */
 function wakeups(pid: number): number {
@@ -67,11 +67,7 @@ async function chats(url: string, token: string, count: number, onProgress: (don
   );
 }
 
-export async function measureFootprint(options: {
-  full: boolean;
-  settings: Record<string, string>;
-  bin?: string | undefined;
-}): Promise<Record<string, unknown>> {
+export async function measureFootprint(options: GroupOptions): Promise<Record<string, unknown>> {
   const upstream = await startUpstream();
   try {
     // Start-up: from spawning `perch serve` (a fresh data folder each time) to a healthy answer.

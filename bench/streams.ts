@@ -6,7 +6,7 @@
  * claude.maxConcurrentRequests (16) at a time and queues the rest.
  */
 import { randomBytes } from 'node:crypto';
-import { mean, percentile, procStatus, round, sleep, startPerch, startUpstream } from './common.js';
+import { mean, percentile, type GroupOptions, procStatus, round, sleep, startPerch, startUpstream } from './common.js';
 import { HttpConnection, requestBytes } from './http-client.js';
 
 const STREAMS = 200;
@@ -96,11 +96,7 @@ async function settle(url: string, pid: number, baselineMb: number, maxSeconds: 
   };
 }
 
-export async function measureStreams(options: {
-  full: boolean;
-  settings: Record<string, string>;
-  bin?: string | undefined;
-}): Promise<Record<string, unknown>> {
+export async function measureStreams(options: GroupOptions): Promise<Record<string, unknown>> {
   const upstream = await startUpstream();
   const perch = await startPerch({
     upstreamUrl: `${upstream.url}/paced-${DELTAS}x${DELAY_MS}`,

@@ -6,7 +6,7 @@ import { PerchError, noApiKey } from '../core/errors.js';
 import type { TokenUsage } from '../core/claude/pricing.js';
 import type { UpstreamCall } from '../core/metrics.js';
 import type { UpstreamGate } from '../core/upstream-gate.js';
-import { MB } from './errors.js';
+import { bodyTooLarge, MB } from './errors.js';
 import { setHeaders } from './headers.js';
 
 /** What the relay needs from the rest of Perch, read per request so settings apply at once. */
@@ -50,7 +50,7 @@ export interface ForwardOptions {
   headers?: { pairs: readonly string[]; names: ReadonlySet<string> };
 }
 
-/** Client headers the upstream should see: the API version and betas, and the body's framing. */
+/** Client headers the upstream should see: the API version and betas, the body's type, the client's name. */
 function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string, upstream: Upstream): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = { 'x-api-key': apiKey };
   if (upstream.authorization) headers.authorization = upstream.authorization;
@@ -60,7 +60,7 @@ function upstreamHeaders(client: IncomingHttpHeaders, apiKey: string, upstream: 
     if (name.startsWith('anthropic-') || name === 'content-type' || name === 'accept' || name === 'user-agent')
       headers[name] = value;
   }
-  // The body goes up whole, so its length is undici's to write.
+  // No framing headers: the body goes up whole, and undici writes its length.
   return headers;
 }
 
@@ -122,6 +122,9 @@ function describeFailure(error: Error & { code?: string }): string {
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Why an upstream call is aborted when its client hangs up. */
+const clientGone = (): Error => new Error('The client closed the connection.');
 
 /** Reads usage out of a Messages API SSE stream as it passes, without holding it up. */
 class StreamUsageReader {
@@ -280,7 +283,7 @@ export class AnthropicRelay {
 
     res.once('close', () => {
       // The client hanging up ends the upstream request too: nobody will read the answer.
-      if (!finished) call?.abort(new Error('The client closed the connection.'));
+      if (!finished) call?.abort(clientGone());
       settle(res.writableFinished ? 'ok' : 'cancelled');
     });
 
@@ -297,15 +300,7 @@ export class AnthropicRelay {
       req.resume();
       finished = true;
       settle('request_too_large');
-      this.refuse(
-        res,
-        options,
-        new PerchError(
-          'request_too_large',
-          413,
-          `The request body is larger than the ${this.options.maxBodyMb()} MB limit (setting api.maxBodyMb).`,
-        ),
-      );
+      this.refuse(res, options, bodyTooLarge(this.options.maxBodyMb()));
     });
     req.once('end', () => {
       if (finished || res.destroyed) return;
@@ -340,17 +335,20 @@ export class AnthropicRelay {
       let answerHeaders: IncomingHttpHeaders = {};
       const answer: Buffer[] = [];
       const reader = options.recordUsage ? new StreamUsageReader() : undefined;
+      /** The answer's headers: Perch's own first, then the upstream's a client should see. */
+      const head = (upstream: IncomingHttpHeaders, ...extra: Array<string | number>): Array<string | number> =>
+        addClientHeaders([...(options.headers?.pairs ?? []), ...extra], upstream, options.headers?.names);
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart: (controller) => {
           call = controller;
-          if (res.destroyed) controller.abort(new Error('The client closed the connection.'));
+          if (res.destroyed) controller.abort(clientGone());
         },
         onResponseStart: (_controller, statusCode, headers) => {
           status = statusCode;
           answerHeaders = headers;
           streaming = String(headers['content-type'] ?? '').includes('text/event-stream');
           if (!streaming) return;
-          res.writeHead(status, addClientHeaders([...(options.headers?.pairs ?? [])], headers, options.headers?.names));
+          res.writeHead(status, head(headers));
           res.socket?.setNoDelay(true);
           endStream = this.options.streamStarted?.() ?? endStream;
         },
@@ -377,12 +375,7 @@ export class AnthropicRelay {
           } else {
             // Held whole (usage is read from it), then sent with its length in one write.
             const whole = answer.length === 1 ? (answer[0] as Buffer) : Buffer.concat(answer);
-            const headers = addClientHeaders(
-              [...(options.headers?.pairs ?? []), 'content-length', whole.length],
-              answerHeaders,
-              options.headers?.names,
-            );
-            res.writeHead(status, headers);
+            res.writeHead(status, head(answerHeaders, 'content-length', whole.length));
             res.end(whole);
             const usage = reader && status === 200 ? usageOfJson(whole) : undefined;
             if (usage) {

@@ -7,7 +7,7 @@ import { PerchError } from '../core/errors.js';
 import { redactSecretsOf } from '../core/logger.js';
 import type { PerchCore } from '../core/perch-core.js';
 import { AnthropicRelay } from './anthropic-relay.js';
-import { errorHandler, isCompatPath, MB, writeError } from './errors.js';
+import { bodyTooLarge, errorHandler, isCompatPath, MB, uploadTooLarge, writeError } from './errors.js';
 import { setHeaders } from './headers.js';
 import { createRateLimits } from './limits.js';
 import {
@@ -169,10 +169,8 @@ export function createApp(options: AppOptions): PerchApp {
   const isUpload = (path: string): boolean => UPLOAD_PATHS.has(path);
   const bodyLimit = (path: string): number =>
     isUpload(path) ? uploadRequestLimitBytes(settings().api.maxUploadMb) : settings().api.maxBodyMb * MB;
-  const describeLimit = (path: string) => (): string =>
-    isUpload(path)
-      ? `The upload is larger than the ${settings().api.maxUploadMb} MB limit (setting api.maxUploadMb).`
-      : `The request body is larger than the ${settings().api.maxBodyMb} MB limit (setting api.maxBodyMb).`;
+  const tooLarge = (path: string) => (): PerchError =>
+    isUpload(path) ? uploadTooLarge(settings().api.maxUploadMb) : bodyTooLarge(settings().api.maxBodyMb);
   const relay = new AnthropicRelay({
     apiKey: () => core.apiKeys.get(),
     upstreamUrl: () => settings().claude.upstreamUrl,
@@ -202,7 +200,7 @@ export function createApp(options: AppOptions): PerchApp {
     applyCors(res, origin.allowOrigin, req.method === 'OPTIONS');
     if (req.method !== 'OPTIONS') next();
   });
-  app.use(guard((req) => checkDeclaredSize(req, bodyLimit(req.path), describeLimit(req.path))));
+  app.use(guard((req) => checkDeclaredSize(req, bodyLimit(req.path), tooLarge(req.path))));
 
   const health = healthRoutes(routeContext);
   const auth = authRoutes(routeContext);
@@ -297,7 +295,7 @@ export function createApp(options: AppOptions): PerchApp {
     const refusal =
       checkHost(guardContext, req, path) ??
       (origin instanceof PerchError ? origin : undefined) ??
-      checkDeclaredSize(req, bodyLimit(path), describeLimit(path)) ??
+      checkDeclaredSize(req, bodyLimit(path), tooLarge(path)) ??
       (() => {
         const credential = checkCredentials(credentials, req);
         return credential instanceof PerchError ? credential : undefined;

@@ -61,17 +61,21 @@ interface HttpParserError extends Error {
 
 const MB = 1024 * 1024;
 
+/** A body over `api.maxBodyMb`, however it was found out (declared, parsed or relayed). */
+export const bodyTooLarge = (maxBodyMb: number): PerchError =>
+  new PerchError('request_too_large', 413, `The request body is larger than the ${maxBodyMb} MB limit (setting api.maxBodyMb).`);
+
+/** An upload over `api.maxUploadMb`. */
+export const uploadTooLarge = (maxUploadMb: number): PerchError =>
+  new PerchError('request_too_large', 413, `The upload is larger than the ${maxUploadMb} MB limit (setting api.maxUploadMb).`);
+
 /** Translates what express, body-parser and multer throw into PerchErrors a person can act on. */
 export function toPerchError(error: unknown, limits: { maxBodyMb: number; maxUploadMb: number }): PerchError {
   if (isPerchError(error)) return error;
   if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
-        return new PerchError(
-          'request_too_large',
-          413,
-          `The upload is larger than the ${limits.maxUploadMb} MB limit (setting api.maxUploadMb).`,
-        );
+        return uploadTooLarge(limits.maxUploadMb);
       case 'LIMIT_UNEXPECTED_FILE':
         return new PerchError(
           'invalid_request_error',
@@ -87,11 +91,7 @@ export function toPerchError(error: unknown, limits: { maxBodyMb: number; maxUpl
     case 'entity.parse.failed':
       return new PerchError('invalid_json', 400, `The request body is not valid JSON: ${parserError.message}.`);
     case 'entity.too.large':
-      return new PerchError(
-        'request_too_large',
-        413,
-        `The request body is larger than the ${limits.maxBodyMb} MB limit (setting api.maxBodyMb).`,
-      );
+      return bodyTooLarge(limits.maxBodyMb);
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new PerchError('unsupported_media_type', 415, `${parserError.message}. Send UTF-8 JSON.`);

@@ -96,9 +96,9 @@ export function checkOrigin(context: GuardContext, req: IncomingMessage, path: s
  * A declared body over the limit is refused from its headers alone, before authentication or
  * parsing read a byte of it. (Bodies without a length are cut off while they are read.)
  */
-export function checkDeclaredSize(req: IncomingMessage, limitBytes: number, describe: () => string): PerchError | undefined {
+export function checkDeclaredSize(req: IncomingMessage, limitBytes: number, tooLarge: () => PerchError): PerchError | undefined {
   const declared = Number(req.headers['content-length'] ?? 0);
-  return Number.isFinite(declared) && declared > limitBytes ? new PerchError('request_too_large', 413, describe()) : undefined;
+  return Number.isFinite(declared) && declared > limitBytes ? tooLarge() : undefined;
 }
 
 const hasBody = (req: IncomingMessage): boolean =>

@@ -228,7 +228,7 @@ export class TerminalLines implements DestinationStream {
     callback?.();
   }
 
-  // A busy service logs a line per request: one write per FLUSH_MS instead of one each (stdout
+  // A busy service logs a line per request: one write per TERMINAL_FLUSH_MS instead of one each (stdout
   // to a file or pipe is a synchronous system call per write). Too short a wait to notice in a
   // terminal, and no timer at all while nothing is logged.
   private queue(text: string): void {

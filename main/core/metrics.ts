@@ -45,15 +45,14 @@ interface CounterSeries<L extends string> {
 class KeyedCounter<L extends string> extends Counter<L> {
   private series: Map<string, CounterSeries<L>> | undefined;
 
-  /** The series under `key`, or undefined: then make it with create(). */
-  at(key: string): CounterSeries<L> | undefined {
-    return this.series?.get(key);
-  }
-
-  create(key: string, labels: Labels<L>): CounterSeries<L> {
-    const series = { labels, value: 0 };
-    (this.series ??= new Map()).set(key, series);
-    return series;
+  /** Adds `amount` to the series under `key`, made with `labels()` the first time. */
+  add(key: string, labels: () => Labels<L>, amount: number): void {
+    let series = this.series?.get(key);
+    if (!series) {
+      series = { labels: labels(), value: 0 };
+      (this.series ??= new Map()).set(key, series);
+    }
+    series.value += amount;
   }
 
   override async get(): Promise<CounterExport<L>> {
@@ -87,11 +86,11 @@ class KeyedHistogram<L extends string> extends Histogram<L> {
   }
 
   /** Counts `value` in the series under `key`, made with `labels()` the first time. */
-  record(key: string, labels: Labels<L> | (() => Labels<L>), value: number): void {
+  record(key: string, labels: () => Labels<L>, value: number): void {
     let series = this.series?.get(key);
     if (!series) {
       series = {
-        labels: typeof labels === 'function' ? labels() : labels,
+        labels: labels(),
         buckets: this.bounds.map(() => 0).concat(0),
         sum: 0,
         count: 0,
@@ -271,9 +270,7 @@ export class PerchMetrics {
   http(method: string, route: string, status: number, seconds: number): void {
     const key = `${method}${SEP}${route}`;
     const statusKey = `${key}${SEP}${status}`;
-    const requests =
-      this.httpRequests.at(statusKey) ?? this.httpRequests.create(statusKey, { method, route, status: String(status) });
-    requests.value += 1;
+    this.httpRequests.add(statusKey, () => ({ method, route, status: String(status) }), 1);
     this.httpDuration.record(key, () => ({ method, route }), seconds);
   }
 
@@ -281,9 +278,7 @@ export class PerchMetrics {
     const { model, path } = call;
     const key = `${model}${SEP}${path}`;
     const outcomeKey = `${key}${SEP}${call.outcome}`;
-    const calls =
-      this.upstreamCalls.at(outcomeKey) ?? this.upstreamCalls.create(outcomeKey, { model, path, outcome: call.outcome });
-    calls.value += 1;
+    this.upstreamCalls.add(outcomeKey, () => ({ model, path, outcome: call.outcome }), 1);
     this.upstreamDuration.record(key, () => ({ model, path }), call.seconds);
     if (call.firstTokenSeconds !== undefined) this.firstToken.record(key, () => ({ model, path }), call.firstTokenSeconds);
   }
@@ -294,15 +289,14 @@ export class PerchMetrics {
     const add = (kind: string, tokens: number): void => {
       // A counter only goes up; prom-client would throw on anything else.
       if (!(tokens >= 0) || !Number.isFinite(tokens)) return;
-      const kindKey = `${key}${SEP}${kind}`;
-      (this.tokens.at(kindKey) ?? this.tokens.create(kindKey, { model, source, kind })).value += tokens;
+      this.tokens.add(`${key}${SEP}${kind}`, () => ({ model, source, kind }), tokens);
     };
     add('input', row.input_tokens);
     add('output', row.output_tokens);
     if (row.cache_read_input_tokens > 0) add('cache_read', row.cache_read_input_tokens);
     if (row.cache_creation_input_tokens > 0) add('cache_creation', row.cache_creation_input_tokens);
     if (row.cost_usd !== null && row.cost_usd >= 0 && Number.isFinite(row.cost_usd))
-      (this.cost.at(key) ?? this.cost.create(key, { model, source })).value += row.cost_usd;
+      this.cost.add(key, () => ({ model, source }), row.cost_usd);
   }
 
   refused(reason: 'rate_limited' | 'daily_budget_reached' | 'overloaded'): void {

@@ -31,19 +31,19 @@ export class UpstreamGate {
 
   /**
    * A slot at once when one is free and nobody is waiting, without a promise or an abort
-   * signal (the relay's hot path); undefined otherwise, and the caller waits with acquire().
+   * signal (the relay's hot path); undefined otherwise, and the caller waits with enqueue().
    */
   tryAcquire(): Release | undefined {
-    return this.active < this.options.limit() && this.line.length === 0 ? this.take() : undefined;
+    return this.slotFree() ? this.take() : undefined;
   }
 
   /**
-   * acquire() without a promise or an abort signal (the relay's waiting path): `admit` gets the
-   * slot when this caller's turn comes, at once when one is free. Returns the function that
+   * Waits in line without a promise or an abort signal (the relay's waiting path): `admit` gets
+   * the slot when this caller's turn comes, at once when one is free. Returns the function that
    * leaves the line (harmless once admitted), or the refusal when the line is full.
    */
   enqueue(admit: (release: Release) => void): (() => void) | PerchError {
-    if (this.active < this.options.limit() && this.line.length === 0) {
+    if (this.slotFree()) {
       admit(this.take());
       return () => {};
     }
@@ -56,25 +56,29 @@ export class UpstreamGate {
     };
   }
 
-  async acquire(signal?: AbortSignal): Promise<Release> {
-    if (signal?.aborted) throw new PerchError('cancelled', 499, 'The client went away before Claude was asked.');
-    if (this.active < this.options.limit() && this.line.length === 0) return this.take();
-    if (this.line.length >= (this.options.maxWaiting ?? 1000)) throw this.lineFull();
+  /** enqueue() as a promise; aborting `signal` leaves the line with a `cancelled` error. */
+  acquire(signal?: AbortSignal): Promise<Release> {
+    if (signal?.aborted) return Promise.reject(new PerchError('cancelled', 499, 'The client went away before Claude was asked.'));
     return new Promise<Release>((resolve, reject) => {
-      const waiter = {
-        admit: () => {
-          signal?.removeEventListener('abort', leave);
-          resolve(this.take());
-        },
-      };
-      const leave = (): void => {
-        const index = this.line.indexOf(waiter);
-        if (index !== -1) this.line.splice(index, 1);
+      let leave = (): void => {};
+      const onAbort = (): void => {
+        leave();
         reject(new PerchError('cancelled', 499, 'The client went away while waiting for Claude.'));
       };
-      signal?.addEventListener('abort', leave, { once: true });
-      this.line.push(waiter);
+      const waiting = this.enqueue((release) => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(release);
+      });
+      if (waiting instanceof PerchError) reject(waiting);
+      else {
+        leave = waiting;
+        signal?.addEventListener('abort', onAbort, { once: true });
+      }
     });
+  }
+
+  private slotFree(): boolean {
+    return this.active < this.options.limit() && this.line.length === 0;
   }
 
   private lineFull(): PerchError {

@@ -57,6 +57,14 @@ const enqueue =
 const pointUpstreamAt = (url: () => string) => (): void => perch.service.core.settings.set('claude.upstreamUrl', url());
 const overloaded = { type: 'overloaded_error', message: 'Overloaded' };
 
+/** Perch could not reach the upstream at all: the same answer on every surface. */
+const UNREACHABLE: Fault['expected'] = {
+  'chat JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
+  'chat stream': { kind: 'event', type: 'upstream_unreachable' },
+  '/v1/messages JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
+  '/v1/messages stream': { kind: 'error', status: 502, type: 'upstream_unreachable' },
+};
+
 const FAULTS: Fault[] = [
   {
     name: '429 with retry-after',
@@ -141,23 +149,13 @@ const FAULTS: Fault[] = [
     name: 'connection refused',
     arrange: pointUpstreamAt(() => `http://127.0.0.1:${closedPort}`),
     kept: { status: 'error', content: '' },
-    expected: {
-      'chat JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-      'chat stream': { kind: 'event', type: 'upstream_unreachable' },
-      '/v1/messages JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-      '/v1/messages stream': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-    },
+    expected: UNREACHABLE,
   },
   {
     name: 'a DNS failure',
     arrange: pointUpstreamAt(() => 'http://perch-upstream.invalid'),
     kept: { status: 'error', content: '' },
-    expected: {
-      'chat JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-      'chat stream': { kind: 'event', type: 'upstream_unreachable' },
-      '/v1/messages JSON': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-      '/v1/messages stream': { kind: 'error', status: 502, type: 'upstream_unreachable' },
-    },
+    expected: UNREACHABLE,
   },
 ];
 
