@@ -5,10 +5,15 @@ running service's service.json in Perch's data folder) and streams answers as Se
 Python 3.8 (Sublime Text 4's plugin host) and the standard library only.
 """
 
+import base64
+import hashlib
+import hmac
 import json
 import os
+import secrets
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -48,8 +53,25 @@ def _read_json(path):
         return None
 
 
+def _is_alive(pid):
+    if sys.platform.startswith("win"):
+        # os.kill on Windows terminates the process whatever the signal: trust the record.
+        return True
+    try:
+        os.kill(pid, 0)
+        return True
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+
+
 def discover(service_url="", data_dir="", env=None):
-    """Returns (base_url, token); the token is None when it cannot be read."""
+    """Returns (base_url, token).
+
+    base_url is None when no running Perch is recorded (no port is tried then: whatever listens
+    on the usual one may not be Perch); the token is None when it cannot be read.
+    """
     env = os.environ if env is None else env
     folder = data_dir or env.get("PERCH_DATA_DIR") or default_data_dir(env)
     token = (_read(os.path.join(folder, "token")) or "").strip() or None
@@ -58,11 +80,39 @@ def discover(service_url="", data_dir="", env=None):
     if env.get("PERCH_PORT"):
         return "http://127.0.0.1:%s" % env["PERCH_PORT"], token
     running = _read_json(os.path.join(folder, "service.json"))
-    if running and isinstance(running.get("port"), int):
+    if running and isinstance(running.get("port"), int) and isinstance(running.get("pid"), int) and _is_alive(running["pid"]):
         return "http://127.0.0.1:%d" % running["port"], token
-    config = _read_json(os.path.join(folder, "config.json")) or {}
-    port = (config.get("api") or {}).get("port")
-    return "http://127.0.0.1:%d" % (port if isinstance(port, int) else 8080), token
+    return None, token
+
+
+NOT_RUNNING = "Perch is not running%s. Start it with `npx perch serve` or open the Perch app."
+
+
+def prove(base_url, token, timeout=10):
+    """Makes the service prove it holds the token before the token is sent (GET /api/v1/auth/proof).
+
+    A program squatting Perch's port while Perch is stopped cannot: it never sees the token.
+    """
+    nonce = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode("ascii")
+    try:
+        with urllib.request.urlopen(base_url + "/api/v1/auth/proof?nonce=" + nonce, timeout=timeout) as response:
+            body = json.loads(response.read().decode("utf-8"))
+    except (urllib.error.URLError, OSError, ValueError):
+        raise PerchError(NOT_RUNNING % (" at " + base_url))
+    proof, port = body.get("proof"), body.get("port")
+    if not isinstance(proof, str) or not isinstance(port, int):
+        raise PerchError("Something other than Perch answers at %s; the token was not sent." % base_url)
+    parsed = urllib.parse.urlsplit(base_url)
+    own_port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    message = ("perch-proof:v1:%d:%s" % (port, nonce)).encode("utf-8")
+    expected = base64.urlsafe_b64encode(hmac.new(token.encode("utf-8"), message, hashlib.sha256).digest()).rstrip(b"=")
+    if (loopback and port != own_port) or not hmac.compare_digest(expected, proof.encode("ascii", "replace")):
+        raise PerchError(
+            "The service at %s could not prove it holds your Perch token, so the token was not sent. "
+            "If Perch runs there, the token changed: check `npx perch token`." % base_url,
+            401,
+        )
 
 
 def _error_message(body, status):
@@ -78,6 +128,9 @@ def stream(base_url, token, path, body, on_text, is_cancelled=lambda: False, tim
     Returns the final answer (the `done` event's data). Raises PerchError. Stops early, without
     error, when is_cancelled() turns true (Perch then saves what it had as a partial answer).
     """
+    if not base_url:
+        raise PerchError(NOT_RUNNING % "")
+    prove(base_url, token)
     payload = dict(body, stream=True)
     request = urllib.request.Request(
         base_url + path,
@@ -94,7 +147,7 @@ def stream(base_url, token, path, body, on_text, is_cancelled=lambda: False, tim
     except urllib.error.HTTPError as error:
         raise PerchError(_error_message(error.read().decode("utf-8", "replace"), error.code), error.code)
     except (urllib.error.URLError, OSError):
-        raise PerchError("Perch is not running at %s. Start it with `npx perch serve` or open the Perch app." % base_url)
+        raise PerchError(NOT_RUNNING % (" at " + base_url))
     with response:
         event, data = "message", []
         for raw in response:

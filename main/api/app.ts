@@ -204,7 +204,7 @@ export function createApp(options: AppOptions): PerchApp {
 
   const health = healthRoutes(routeContext);
   const auth = authRoutes(routeContext);
-  const webhooks = webhookRoutes(routeContext);
+  const webhooks = webhookRoutes(routeContext, limits.webhooks as RequestHandler);
   const routers = [
     health.publicRouter,
     auth.publicRouter,
@@ -226,7 +226,6 @@ export function createApp(options: AppOptions): PerchApp {
   app.use(health.publicRouter);
   app.use(auth.publicRouter);
   // Webhooks come through tunnels under other names; each proves itself with a signature.
-  app.use('/webhook', limits.webhooks);
   app.use(webhooks);
 
   const api = express.Router();

@@ -112,6 +112,16 @@ export const ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/auth/proof',
+    summary:
+      'Proof that this service holds the token, without sending it: base64url HMAC-SHA256 keyed with the token of "perch-proof:v1:<port>:<nonce>". Clients check it before they send the token.',
+    tag: 'Sign-in and settings',
+    public: true,
+    query: request.proofQuery,
+    responses: { 200: { description: 'The proof, and the port it covers', schema: response.tokenProof }, ...errors(400) },
+  },
+  {
+    method: 'get',
     path: '/api/v1/auth/token',
     summary: 'The API token, for a client that is already signed in (Settings shows it for copying).',
     tag: 'Sign-in and settings',
@@ -127,7 +137,8 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'get',
     path: '/api/v1/settings',
-    summary: 'Settings, what overrides them, and which this client may change. Never the API key.',
+    summary:
+      'Settings, what overrides them, and which this client may change. Never the API key. Security settings change only from the desktop app or the CLI; spending limits may be lowered by any client.',
     tag: 'Sign-in and settings',
     responses: { 200: { description: 'Settings', schema: response.settingsResponse }, ...errors(401) },
   },
@@ -235,10 +246,11 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post',
     path: '/api/v1/jobs',
-    summary: 'Schedule a prompt: exactly one of cron (with timezone) or interval_seconds.',
+    summary:
+      "Schedule a prompt: exactly one of cron (with timezone) or interval_seconds. Through the API, output.file stays inside Perch's outputs folder and output.url reaches only public addresses (403 otherwise).",
     tag: 'Scheduled prompts',
     body: request.createJobRequest,
-    responses: { 201: { description: 'The job, with its id and next_run_at', schema: response.job }, ...errors(400, 401) },
+    responses: { 201: { description: 'The job, with its id and next_run_at', schema: response.job }, ...errors(400, 401, 403) },
   },
   {
     method: 'get',
@@ -253,7 +265,7 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Change a job (enable, disable, reschedule…); its next run is recomputed.',
     tag: 'Scheduled prompts',
     body: request.updateJobRequest,
-    responses: { 200: { description: 'The job', schema: response.job }, ...errors(400, 401, 404) },
+    responses: { 200: { description: 'The job', schema: response.job }, ...errors(400, 401, 403, 404) },
   },
   {
     method: 'delete',

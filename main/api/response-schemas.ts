@@ -186,10 +186,17 @@ export const settingsResponse = z.object({
     .meta({ description: 'Secret setting → whether it is set (values are never returned).' }),
   overridden: z.record(z.string(), z.string()).meta({ description: 'Setting → the environment variable overriding it.' }),
   editable: z.object({ security: z.boolean(), desktop: z.boolean() }),
-  cli: z.record(z.string(), z.string()).meta({ description: 'The CLI command that changes each security setting.' }),
+  cli: z
+    .record(z.string(), z.string())
+    .meta({ description: 'The CLI command that changes each security setting (and raises each spending limit).' }),
 });
 
 export const tokenResponse = z.object({ token: z.string() });
+
+export const tokenProof = z.object({
+  proof: z.string(),
+  port: z.number().int().meta({ description: 'The port the service listens on (part of what the proof covers).' }),
+});
 
 export const signInState = z.object({ signed_in: z.boolean() });
 
@@ -212,7 +219,10 @@ export const job = z.object({
   updated_at: z.iso.datetime(),
 });
 
-export const jobList = z.object({ jobs: z.array(job) });
+export const jobList = z.object({
+  jobs: z.array(job),
+  outputs_dir: z.string().meta({ description: "Perch's folder for results: a job's relative output.file is written there." }),
+});
 
 export const jobRun = z.object({
   id: z.string(),

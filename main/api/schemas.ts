@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { canonicalTimeZone, parseDateTime } from '../core/calendar.js';
+import { PROOF_NONCE } from '../core/secrets.js';
 
 const optionalText = z.string().nullish();
 const optionalId = z.string().min(1).max(64).nullish();
@@ -138,17 +139,31 @@ export const signInRequest = z.object({
   token: z.string().trim().min(1, 'expected the API token (`npx perch token` prints it)'),
 });
 
+export const proofQuery = z.object({
+  nonce: z.string().regex(PROOF_NONCE, 'expected 22 to 128 base64url characters'),
+});
+
 export const apiKeyRequest = z.object({
   api_key: z.string().trim().min(1, 'expected the Anthropic API key').max(512),
 });
 
 /** A partial settings object: only the keys to change, nested as in GET /api/v1/settings. */
-export const settingsPatch = z.record(z.string(), z.record(z.string(), z.unknown()));
+export const settingsPatch = z.record(
+  z.string().max(64),
+  z.record(
+    z.string().max(64),
+    // Every setting is a scalar or a list of names: nothing deeper reaches the settings store.
+    z.union([z.string().max(100_000), z.number(), z.boolean(), z.array(z.string().max(2048)).max(256)]),
+  ),
+);
 
 // Scheduled prompts.
 const jobOutput = z.object({
   notify: z.boolean().optional().meta({ description: 'Show a desktop notification (in the desktop app).' }),
-  file: z.string().min(1).optional().meta({ description: 'An absolute path the result is appended to.' }),
+  file: z.string().min(1).max(4096).optional().meta({
+    description:
+      "A file the result is appended to: a name inside Perch's outputs folder (e.g. morning.md); other paths only from the desktop app.",
+  }),
   url: z
     .string()
     .min(1)

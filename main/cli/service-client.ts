@@ -1,14 +1,18 @@
 import { readRuntimeInfo } from '../core/runtime-file.js';
-import { TokenStore } from '../core/secrets.js';
+import { newProofNonce, secretsMatch, TokenStore, tokenProof } from '../core/secrets.js';
 import { SettingsStore } from '../core/settings/settings-store.js';
 import { SseReader, type ServerSentEvent } from '../core/sse-reader.js';
 
-/** The service is not answering at all (not started, or another port). */
+const START_HINT = 'Start it with `npx perch serve` or open the Perch app';
+
+/** Perch is not there to talk to: not started, gone, or something else holds its port. */
 export class ServiceDownError extends Error {
-  constructor(readonly url: string) {
-    super(
-      `Perch is not running (nothing answered at ${url}). Start it with \`npx perch serve\` or open the Perch app; if it runs on another port, set PERCH_PORT.`,
-    );
+  constructor(
+    /** Where Perch was looked for; undefined when no running service is recorded at all. */
+    readonly url: string | undefined,
+    message = `Perch is not running (nothing answered at ${url}). ${START_HINT}; if it runs on another port, set PERCH_PORT.`,
+  ) {
+    super(message);
   }
 }
 
@@ -33,29 +37,73 @@ const connectHost = (host: string): string => {
 
 /**
  * Where the running service is: `PERCH_PORT` (and `PERCH_HOST`) when set, else what the service
- * wrote in the data folder when it started, else the configured port.
+ * wrote in the data folder when it started. Undefined when neither says: Perch is not running,
+ * and no port is tried (whatever listens on the usual one is not known to be Perch).
  */
-export function discoverServiceUrl(dataDir: string, env: NodeJS.ProcessEnv): string {
-  const settings = new SettingsStore(dataDir, { env });
+export function discoverServiceUrl(dataDir: string, env: NodeJS.ProcessEnv): string | undefined {
   if (env.PERCH_PORT) {
-    const { api } = settings.current();
+    const { api } = new SettingsStore(dataDir, { env }).current();
     return `http://${connectHost(api.host)}:${api.port}`;
   }
   const running = readRuntimeInfo(dataDir);
-  if (running) return `http://${connectHost(running.host)}:${running.port}`;
-  const { api } = settings.current();
-  return `http://${connectHost(api.host)}:${api.port}`;
+  return running ? `http://${connectHost(running.host)}:${running.port}` : undefined;
 }
 
-/** A small typed client for the local API, as scripts and the CLI use it. */
+const portOf = (url: URL): number => Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+
+/**
+ * A small typed client for the local API, as scripts and the CLI use it. Before the token goes
+ * anywhere, the service must prove it holds the same token (GET /api/v1/auth/proof): a program
+ * squatting Perch's port while Perch is stopped never sees it.
+ */
 export class ServiceClient {
+  private proven: Promise<void> | undefined;
+
   constructor(
     readonly baseUrl: string,
     private readonly token: string,
   ) {}
 
   static forDataDir(dataDir: string, env: NodeJS.ProcessEnv): ServiceClient {
-    return new ServiceClient(discoverServiceUrl(dataDir, env), new TokenStore(dataDir).get());
+    const url = discoverServiceUrl(dataDir, env);
+    if (!url) {
+      throw new ServiceDownError(
+        undefined,
+        `Perch is not running (no running service is recorded in ${dataDir}). ${START_HINT}; if it runs on another port, set PERCH_PORT.`,
+      );
+    }
+    return new ServiceClient(url, new TokenStore(dataDir).get());
+  }
+
+  /** Asks the service to prove it holds the token, once; refuses to go on when it cannot. */
+  verify(): Promise<void> {
+    this.proven ??= (async () => {
+      const nonce = newProofNonce();
+      const notPerch = (why: string): ServiceDownError =>
+        new ServiceDownError(
+          this.baseUrl,
+          `Perch is not running at ${this.baseUrl}: ${why}, so the token was not sent. ${START_HINT}.`,
+        );
+      const res = await this.fetch(`/api/v1/auth/proof?nonce=${nonce}`, { method: 'GET' }, false);
+      let body: { proof?: unknown; port?: unknown };
+      try {
+        body = (await res.json()) as typeof body;
+      } catch {
+        throw notPerch('the program answering there is not Perch');
+      }
+      const url = new URL(this.baseUrl);
+      if (!res.ok || typeof body.proof !== 'string' || typeof body.port !== 'number') {
+        throw notPerch('the program answering there is not Perch');
+      }
+      // Loopback is Perch's own port; a remote URL may sit behind a TLS proxy on another.
+      const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+      if ((loopback && body.port !== portOf(url)) || !secretsMatch(body.proof, tokenProof(this.token, nonce, body.port))) {
+        throw notPerch('the program answering there could not prove it holds your Perch token');
+      }
+    })();
+    // A failed proof may be tried again (Perch may have started meanwhile).
+    this.proven.catch(() => (this.proven = undefined));
+    return this.proven;
   }
 
   async get<T>(path: string, options: { auth?: boolean } = {}): Promise<T> {
@@ -93,7 +141,10 @@ export class ServiceClient {
 
   private async fetch(path: string, init: RequestInit, auth: boolean): Promise<Response> {
     const headers = new Headers(init.headers);
-    if (auth) headers.set('authorization', `Bearer ${this.token}`);
+    if (auth) {
+      await this.verify();
+      headers.set('authorization', `Bearer ${this.token}`);
+    }
     if (init.body !== undefined) headers.set('content-type', 'application/json');
     try {
       return await fetch(`${this.baseUrl}${path}`, { ...init, headers });

@@ -23,15 +23,15 @@ function formatUptime(seconds: number): string {
  * through the model list, which the service caches). Exit 0 only when the service is up.
  */
 export async function status(dataDir: string, env: NodeJS.ProcessEnv, options: { json?: boolean }, out: Output): Promise<number> {
-  const client = ServiceClient.forDataDir(dataDir, env);
+  let client: ServiceClient;
   let details: Status;
   try {
-    await client.get('/api/v1/health', { auth: false });
+    client = ServiceClient.forDataDir(dataDir, env);
     details = await client.get<Status>('/api/v1/status');
   } catch (error) {
     if (!(error instanceof ServiceDownError)) throw error;
-    if (options.json) out.stdout(JSON.stringify({ running: false, url: client.baseUrl }, null, 2));
-    else out.stdout(`Perch is not running (nothing answers at ${client.baseUrl}).`);
+    if (options.json) out.stdout(JSON.stringify({ running: false, url: error.url ?? null, reason: error.message }, null, 2));
+    else out.stdout(error.message);
     return 1;
   }
   let upstream: { reachable: boolean; models?: number; message?: string };

@@ -43,7 +43,14 @@ export function cookieValue(header: string | undefined, name: string): string | 
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const separator = part.indexOf('=');
-    if (separator !== -1 && part.slice(0, separator).trim() === name) return decodeURIComponent(part.slice(separator + 1).trim());
+    if (separator !== -1 && part.slice(0, separator).trim() === name) {
+      // Any page on another localhost port can set cookies here: a malformed one is skipped.
+      try {
+        return decodeURIComponent(part.slice(separator + 1).trim());
+      } catch {
+        continue;
+      }
+    }
   }
   return undefined;
 }

@@ -30,6 +30,14 @@ type HistogramExport<L extends string> = Awaited<ReturnType<Histogram<L>['get']>
 /** A separator that cannot occur in the label values used here. */
 const SEP = '\u0000';
 
+/**
+ * Most model names kept as label values. A client names any model it likes: only names Claude
+ * has answered to become labels, and at most this many, so made-up names cannot grow the
+ * metrics without bound; the rest count under `other`.
+ */
+export const MAX_MODEL_LABELS = 32;
+export const OTHER_MODEL = 'other';
+
 /*
  * prom-client validates and hashes the labels on every inc() and observe() — a few µs each,
  * five to seven times for every relayed request. The two classes below keep each series under
@@ -166,6 +174,7 @@ export class PerchMetrics {
   private readonly scheduledRuns: Counter<'outcome'>;
   private readonly refusals: Counter<'reason'>;
   private streams = 0;
+  private readonly modelLabels = new Set<string>();
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
@@ -274,8 +283,17 @@ export class PerchMetrics {
     this.httpDuration.record(key, () => ({ method, route }), seconds);
   }
 
+  /** The label for a model: its name once Claude has answered to it (up to the cap), else `other`. */
+  private modelLabel(model: string, answered: boolean): string {
+    if (this.modelLabels.has(model)) return model;
+    if (!answered || this.modelLabels.size >= MAX_MODEL_LABELS) return OTHER_MODEL;
+    this.modelLabels.add(model);
+    return model;
+  }
+
   upstream(call: UpstreamCall): void {
-    const { model, path } = call;
+    const { path } = call;
+    const model = this.modelLabel(call.model, call.outcome === 'ok');
     const key = `${model}${SEP}${path}`;
     const outcomeKey = `${key}${SEP}${call.outcome}`;
     this.upstreamCalls.add(outcomeKey, () => ({ model, path, outcome: call.outcome }), 1);
@@ -284,7 +302,9 @@ export class PerchMetrics {
   }
 
   usage(row: UsageRow): void {
-    const { model, source } = row;
+    const { source } = row;
+    // Usage is recorded only for answers, so the name is one Claude answered to.
+    const model = this.modelLabel(row.model, true);
     const key = `${model}${SEP}${source}`;
     const add = (kind: string, tokens: number): void => {
       // A counter only goes up; prom-client would throw on anything else.

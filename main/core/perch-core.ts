@@ -4,7 +4,7 @@ import { BrowserSessions } from './browser-sessions.js';
 import { systemClock, type Clock } from './clock.js';
 import { JobStore } from './jobs/job-store.js';
 import { Jobs } from './jobs/jobs.js';
-import { systemOutputChannels, type OutputChannels } from './jobs/outputs.js';
+import { outputsDirOf, systemOutputChannels, type OutputChannels } from './jobs/outputs.js';
 import { JobScheduler } from './jobs/scheduler.js';
 import { ClaudeClient, type ClaudeClientOptions, type UpstreamState } from './claude/claude-client.js';
 import { ChatService } from './chat/chat-service.js';
@@ -141,6 +141,7 @@ export class PerchCore {
       },
     });
     const jobStore = new JobStore(this.db, () => clock.now());
+    const outputsDir = outputsDirOf(dataDir);
     this.scheduler = new JobScheduler({
       store: jobStore,
       claude: this.claude,
@@ -150,8 +151,9 @@ export class PerchCore {
       clock,
       // Only the desktop app shows notifications; it listens for finished jobs.
       outputs: options.outputs ?? systemOutputChannels(() => this.events.listenerCount('job:finished') > 0),
+      outputsDir,
     });
-    this.jobs = new Jobs(jobStore, this.scheduler, clock);
+    this.jobs = new Jobs(jobStore, this.scheduler, clock, outputsDir);
     this.chat = new ChatService({
       store: this.conversations,
       usage: this.usage,

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import path from 'node:path';
 import { dataFiles } from './paths.js';
 import type { DirectoryChanges } from './files/directory-changes.js';
@@ -12,6 +12,22 @@ const digest = (value: string): Buffer => createHash('sha256').update(value, 'ut
 export function secretsMatch(candidate: string, expected: string): boolean {
   return timingSafeEqual(digest(candidate), digest(expected));
 }
+
+/**
+ * Proof that a service holds the token, without the token crossing the wire: an HMAC of the
+ * client's fresh nonce and the port the service really listens on. A program squatting Perch's
+ * port cannot make it; one relaying the challenge to the real Perch on another port gets a proof
+ * for that other port, which the client refuses. Clients check it before they send the token.
+ */
+export function tokenProof(token: string, nonce: string, port: number): string {
+  return createHmac('sha256', token).update(`perch-proof:v1:${port}:${nonce}`).digest('base64url');
+}
+
+/** A nonce for `tokenProof`: 32 random bytes, base64url. */
+export const newProofNonce = (): string => randomBytes(32).toString('base64url');
+
+/** The shape of a nonce the service signs (anything else is refused before any HMAC). */
+export const PROOF_NONCE = /^[A-Za-z0-9_-]{22,128}$/;
 
 /**
  * The client API token: what editors, scripts and the CLI present to the local API. It lives

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSquatter } from '../fixtures/recording-server.js';
 import { startTestPerch, type TestPerch } from '../helpers/perch.js';
 
 const run = promisify(execFile);
@@ -63,7 +64,31 @@ describe('the Sublime Text plugin', () => {
       { PERCH_DATA_DIR: perch.dataDir },
     );
     const [refused, down] = out.trim().split('\n');
-    expect(refused).toMatch(/^401 Invalid API token/);
+    expect(refused).toMatch(/^401 The service at .* could not prove it holds your Perch token/);
     expect(down).toMatch(/^0 Perch is not running at http:\/\/127.0.0.1:9/);
+  });
+
+  it('never sends the token to a program squatting the port, and tries no port when Perch is not recorded', async () => {
+    const squatter = await startSquatter();
+    try {
+      const out = await python(
+        [
+          'import perch_client',
+          `for url in ["${squatter.url}", None]:`,
+          '    try:',
+          "        perch_client.stream(url, 'perch_secret-token-value', '/api/v1/chat', {'message': 'x'}, print)",
+          '    except perch_client.PerchError as error:',
+          '        print(error.status, error)',
+          "print(perch_client.discover(data_dir='/nonexistent/perch'))",
+        ].join('\n'),
+      );
+      const [squatted, unrecorded, discovered] = out.trim().split('\n');
+      expect(squatted).toMatch(/^401 .*could not prove it holds your Perch token, so the token was not sent/);
+      expect(unrecorded).toBe('0 Perch is not running. Start it with `npx perch serve` or open the Perch app.');
+      expect(discovered).toBe('(None, None)');
+      expect(JSON.stringify(squatter.seen)).not.toContain('secret-token-value');
+    } finally {
+      await squatter.stop();
+    }
   });
 });

@@ -1,8 +1,9 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findConnection } from '../../integrations/vscode/src/connection.js';
-import { PerchRequestError, SseReader, streamAnswer } from '../../integrations/vscode/src/perch-client.js';
+import { PerchRequestError, provePerch, SseReader, streamAnswer } from '../../integrations/vscode/src/perch-client.js';
 import { errorExplanation, numberedExcerpt, selectionQuestion } from '../../integrations/vscode/src/prompts.js';
+import { startSquatter } from '../fixtures/recording-server.js';
 import { startTestPerch, type TestPerch } from '../helpers/perch.js';
 
 // The extension's logic runs here in Node against a real Perch; only the VS Code glue
@@ -22,16 +23,19 @@ describe('finding the service like the CLI does', () => {
       [path.join(dir, 'token')]: 'perch_abc\n',
       [path.join(dir, 'service.json')]: '{"port": 9123, "pid": 1}',
     });
-    expect(findConnection({}, {}, read, 'linux', '/home/ada')).toEqual({ baseUrl: 'http://127.0.0.1:9123', token: 'perch_abc' });
+    expect(findConnection({}, {}, read, 'linux', '/home/ada', () => true)).toEqual({
+      baseUrl: 'http://127.0.0.1:9123',
+      token: 'perch_abc',
+    });
   });
 
-  it('falls back to the configured port, then 8080', () => {
-    const withConfig = files({ [path.join(dir, 'config.json')]: '{"api": {"port": 8181}}' });
-    expect(findConnection({}, {}, withConfig, 'linux', '/home/ada').baseUrl).toBe('http://127.0.0.1:8181');
-    expect(findConnection({}, {}, files({}), 'linux', '/home/ada')).toEqual({
-      baseUrl: 'http://127.0.0.1:8080',
-      token: undefined,
+  it('guesses no port when no running Perch is recorded, or its process is gone', () => {
+    const withConfig = files({
+      [path.join(dir, 'config.json')]: '{"api": {"port": 8181}}',
+      [path.join(dir, 'service.json')]: '{"port": 9123, "pid": 424242}',
     });
+    expect(findConnection({}, {}, withConfig, 'linux', '/home/ada', () => false).baseUrl).toBeUndefined();
+    expect(findConnection({}, {}, files({}), 'linux', '/home/ada')).toEqual({ baseUrl: undefined, token: undefined });
   });
 
   it('honours PERCH_PORT, PERCH_DATA_DIR and explicit settings', () => {
@@ -115,9 +119,23 @@ describe('streaming answers from a real Perch', () => {
       streamAnswer(perch.url, 'perch_wrong', '/api/v1/chat', { message: 'x' }, { onText: () => {} }),
     ).rejects.toMatchObject({
       status: 401,
+      message: expect.stringContaining('could not prove it holds your Perch token'),
     });
     const down = streamAnswer('http://127.0.0.1:9', 't', '/api/v1/chat', { message: 'x' }, { onText: () => {} });
     await expect(down).rejects.toBeInstanceOf(PerchRequestError);
     await expect(down).rejects.toThrow(/Perch is not running/);
+  });
+
+  it('never sends the token to a program squatting the port', async () => {
+    const squatter = await startSquatter();
+    try {
+      const url = squatter.url;
+      await expect(provePerch(url, perch.token)).rejects.toThrow(/could not prove/);
+      await expect(streamAnswer(url, perch.token, '/api/v1/chat', { message: 'x' }, { onText: () => {} })).rejects.toThrow();
+      expect(squatter.seen.length).toBeGreaterThan(0);
+      expect(JSON.stringify(squatter.seen)).not.toContain(perch.token);
+    } finally {
+      await squatter.stop();
+    }
   });
 });

@@ -1,5 +1,7 @@
+import { realpathSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { OutputChannels } from '../../main/core/jobs/outputs.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -41,10 +43,10 @@ function recordingOutputs(): OutputChannels & { files: Array<[string, string]>; 
       files.push([file, text]);
       return Promise.resolve();
     },
-    fetch: ((url: string, init: RequestInit) => {
-      posts.push([url, JSON.parse(init.body as string)]);
+    fetch: (url, init) => {
+      posts.push([url, JSON.parse(init.body)]);
       return Promise.resolve(new Response('ok'));
-    }) as typeof fetch,
+    },
     canNotify: () => false,
   };
 }
@@ -84,7 +86,7 @@ describe('creating a job', () => {
     [{ name: 'x', prompt: 'p', cron: '0 9 * * *', timezone: 'Mars/Olympus' }, "'timezone'"],
     [{ name: 'x', prompt: '', interval_seconds: 60 }, "'prompt'"],
     [{ name: 'x', prompt: 'p', interval_seconds: 0 }, "'interval_seconds'"],
-    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { file: 'relative/out.md' } }, "'output.file'"],
+    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { file: '../out.md' } }, "'output.file'"],
     [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { url: 'ftp://example.com' } }, "'output.url'"],
   ] as const;
 
@@ -274,13 +276,17 @@ describe('outputs', () => {
       name: 'Report',
       prompt: 'p',
       interval_seconds: 60,
-      output: { file: '/tmp/perch-report.md', url: 'https://hooks.slack.test/T1/B2/x' },
+      output: { file: 'report.md', url: 'https://hooks.slack.test/T1/B2/x' },
     });
     perch.upstream.enqueue({ kind: 'answer', text: 'The report.' });
     clock.advance(60_000);
     await perch.service.core.jobs.settled(job.id);
+    // A name goes into Perch's outputs folder.
     expect(outputs.files).toEqual([
-      ['/tmp/perch-report.md', `## Report — ${new Date(clock.now()).toISOString()}\n\nThe report.\n\n`],
+      [
+        path.join(realpathSync(perch.dataDir), 'outputs', 'report.md'),
+        `## Report — ${new Date(clock.now()).toISOString()}\n\nThe report.\n\n`,
+      ],
     ]);
     expect(outputs.posts).toEqual([
       ['https://hooks.slack.test/T1/B2/x', { text: '*Report*\nThe report.', job: 'Report', output: 'The report.' }],
@@ -306,10 +312,16 @@ describe('outputs', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
-      const perch = await startTestPerch();
+      const perch = await startTestPerch({ desktopSecret: 'desktop' });
       started.push(perch);
+      // A receiver on this machine: only a job saved in the desktop app may post there.
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-      const job = await createJob(perch, { name: 'Ping', prompt: 'p', interval_seconds: 3600, output: { url } });
+      const created = await perch.request('/api/v1/jobs', {
+        json: { name: 'Ping', prompt: 'p', interval_seconds: 3600, output: { url } },
+        headers: { 'x-perch-desktop': 'desktop' },
+      });
+      expect(created.status).toBe(201);
+      const job = (await created.json()) as { id: string };
       perch.upstream.enqueue({ kind: 'answer', text: 'pong' });
       expect((await perch.request(`/api/v1/jobs/${job.id}/run`, { method: 'POST' })).status).toBe(202);
       await perch.service.core.jobs.settled(job.id);

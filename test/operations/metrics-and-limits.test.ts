@@ -2,8 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_API_KEY, startTestPerch, type TestPerch } from '../helpers/perch.js';
 
 let perch: TestPerch;
+const DESKTOP_SECRET = 'desktop-secret-for-limit-tests';
 beforeEach(async () => {
-  perch = await startTestPerch();
+  perch = await startTestPerch({ desktopSecret: DESKTOP_SECRET });
 });
 afterEach(async () => {
   await perch.stop();
@@ -16,8 +17,9 @@ const relay = () =>
     headers: { 'anthropic-version': '2023-06-01' },
   });
 
+/** Changes limits as the desktop app does (a client may only tighten them). */
 const setSettings = (patch: Record<string, Record<string, unknown>>) =>
-  perch.request('/api/v1/settings', { method: 'PATCH', json: patch });
+  perch.request('/api/v1/settings', { method: 'PATCH', json: patch, headers: { 'x-perch-desktop': DESKTOP_SECRET } });
 
 async function metrics(): Promise<string> {
   const res = await perch.request('/metrics');
@@ -113,10 +115,8 @@ describe('the request limit (rateLimit.requestsPerMinute)', () => {
     await setSettings({ rateLimit: { requestsPerMinute: 1, webhooksPerMinute: 2 } });
     expect((await chat('one')).status).toBe(200);
     const deliver = () => fetch(`${perch.url}/webhook/slack`, { method: 'POST', body: 'text=hi' });
-    // Unsigned deliveries are refused (401), but each one counts toward the webhook limit.
-    expect((await deliver()).status).toBe(401);
-    expect((await deliver()).status).toBe(401);
-    expect((await deliver()).status).toBe(429);
+    // Unsigned deliveries are refused (401) and never use up the real sender's allowance.
+    for (let i = 0; i < 5; i += 1) expect((await deliver()).status).toBe(401);
   });
 });
 

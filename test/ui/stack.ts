@@ -66,7 +66,13 @@ export interface WatchedPage {
 }
 
 /** Chromium logs every 4xx/5xx answer as a console error; a test that causes one on purpose says so. */
-const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 503: 'Service Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
 
 export const isExpectedStatusError = (error: string, status: number): boolean =>
   error === `Failed to load resource: the server responded with a status of ${status} (${STATUS_TEXT[status] ?? ''})`;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_API_KEY } from '../helpers/perch.js';
+import { cliEnv, runPerch } from '../cli/run-perch.js';
 import {
   expectStatusErrors,
   launchChromium,
@@ -253,7 +254,7 @@ describe('settings', () => {
     expectStatusErrors(watched, 400);
   });
 
-  it('takes a daily budget; once it is reached chat says so, and clearing it lets chat answer again', async () => {
+  it('takes a daily budget; once it is reached chat says so; only the CLI lifts it, and then chat answers again', async () => {
     const watched = await watchedPage();
     const p = watched.page;
     await signIn(p, stack);
@@ -275,15 +276,19 @@ describe('settings', () => {
     await expect.poll(() => p.getByRole('alert').first().textContent()).toContain('daily budget');
     expect(stack.upstream.messageRequests.some((request) => JSON.stringify(request).includes('Over budget?'))).toBe(false);
 
+    // A browser holds only the token: it may lower a spending limit, never lift one.
     await p.goto(`${stack.url}/#/settings`);
     await limits.getByLabel('Daily budget (US dollars)').fill('0');
     await save.click();
-    await limits.getByRole('status').getByText('Saved. Limits apply at once.').waitFor();
+    await expect.poll(() => limits.getByRole('alert').textContent()).toContain('npx perch config set budget.dailyUsd');
+    const lifted = await runPerch(['config', 'set', 'budget.dailyUsd', '0'], { env: cliEnv({ PERCH_DATA_DIR: stack.dataDir }) });
+    expect(lifted.code).toBe(0);
     await p.goto(`${stack.url}/#/chat`);
     stack.upstream.enqueue({ kind: 'answer', text: 'Within budget again.' });
     await ask(p, 'And now?');
     await p.getByText('Within budget again.').waitFor();
     expectStatusErrors(watched, 400);
+    expectStatusErrors(watched, 403);
     expectStatusErrors(watched, 429);
   });
 
@@ -296,23 +301,32 @@ describe('settings', () => {
     await local.getByText('npx perch config set api.port <value>').waitFor();
     const desktop = p.getByRole('region', { name: 'Desktop' });
     expect(await desktop.getByLabel('Start at login').isDisabled()).toBe(true);
+    // Where the Anthropic key and the GitHub token are sent, and who may make Perch act for GitHub and Slack.
+    const claude = p.getByRole('region', { name: 'Claude' });
+    expect(await claude.getByLabel('Anthropic API URL').getAttribute('readonly')).not.toBeNull();
+    await claude.getByText('npx perch config set claude.upstreamUrl <value>').waitFor();
+    const automation = p.getByRole('region', { name: 'Automation' });
+    expect(await automation.getByLabel('GitHub API URL').getAttribute('readonly')).not.toBeNull();
+    await automation.getByText('npx perch config set github.webhookSecret -').waitFor();
+    await automation.getByText('npx perch config set slack.signingSecret -').waitFor();
+    expect(await automation.locator('#github-webhook-secret').count()).toBe(0);
   });
 
-  it('takes a webhook secret without ever showing it back, and clears it', async () => {
+  it('takes a GitHub token without ever showing it back, and clears it', async () => {
     const p = await page();
     await signIn(p, stack, '#/settings');
     await p.goto(`${stack.url}/#/settings`);
     const automation = p.getByRole('region', { name: 'Automation' });
-    const status = automation.getByTestId('github-webhook-secret-status');
+    const status = automation.getByTestId('github-token-status');
     await expect.poll(() => status.textContent()).toBe('Not set');
-    await automation.getByLabel('Webhook secret').fill('whsec-ui-test-4b1d');
+    await automation.getByLabel('GitHub token').fill('ghp_ui-test-token-4b1d');
     await automation.getByRole('button', { name: 'Save', exact: true }).click();
     await automation.getByRole('status').getByText('Saved. Secrets are never shown again.').waitFor();
     expect(await status.textContent()).toBe('Set');
-    expect(await automation.getByLabel('Webhook secret').inputValue()).toBe('');
+    expect(await automation.getByLabel('GitHub token').inputValue()).toBe('');
     await p.reload();
     await expect.poll(() => status.textContent()).toBe('Set');
-    expect(await p.content()).not.toContain('whsec-ui-test-4b1d');
+    expect(await p.content()).not.toContain('ghp_ui-test-token-4b1d');
     await automation.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => status.textContent()).toBe('Not set');
   });

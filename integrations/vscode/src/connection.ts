@@ -21,12 +21,23 @@ export interface ConnectionSettings {
 }
 
 export interface Connection {
-  baseUrl: string;
+  /** Undefined when no running Perch is recorded (then no port is tried: it is not running). */
+  baseUrl: string | undefined;
   /** Undefined when the token file cannot be read (then the extension asks once). */
   token: string | undefined;
 }
 
 type ReadFile = (file: string) => string;
+type IsAlive = (pid: number) => boolean;
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 function readJson(read: ReadFile, file: string): Record<string, unknown> | undefined {
   try {
@@ -36,13 +47,17 @@ function readJson(read: ReadFile, file: string): Record<string, unknown> | undef
   }
 }
 
-/** Explicit setting, then PERCH_PORT, then the running service's record, then settings, then 8080. */
+/**
+ * Explicit setting, then PERCH_PORT, then the running service's record (when its process is
+ * alive). Nothing else: a port Perch has not recorded may belong to any program.
+ */
 export function findConnection(
   settings: ConnectionSettings,
   env: NodeJS.ProcessEnv = process.env,
   read: ReadFile = (file) => readFileSync(file, 'utf8'),
   platform: NodeJS.Platform = process.platform,
   home: string = homedir(),
+  isAlive: IsAlive = processIsAlive,
 ): Connection {
   const dataDir = settings.dataDir || env.PERCH_DATA_DIR || defaultDataDir(env, platform, home);
   let token: string | undefined;
@@ -54,8 +69,8 @@ export function findConnection(
   if (settings.serviceUrl) return { baseUrl: settings.serviceUrl.replace(/\/$/, ''), token };
   if (env.PERCH_PORT) return { baseUrl: `http://127.0.0.1:${env.PERCH_PORT}`, token };
   const running = readJson(read, path.join(dataDir, 'service.json'));
-  if (typeof running?.port === 'number') return { baseUrl: `http://127.0.0.1:${running.port}`, token };
-  const config = readJson(read, path.join(dataDir, 'config.json'));
-  const port = (config?.api as { port?: unknown } | undefined)?.port;
-  return { baseUrl: `http://127.0.0.1:${typeof port === 'number' ? port : 8080}`, token };
+  if (typeof running?.port === 'number' && typeof running.pid === 'number' && isAlive(running.pid)) {
+    return { baseUrl: `http://127.0.0.1:${running.port}`, token };
+  }
+  return { baseUrl: undefined, token };
 }

@@ -11,8 +11,15 @@ let output: vscode.OutputChannel | undefined;
 async function connection(context: vscode.ExtensionContext): Promise<{ baseUrl: string; token: string } | undefined> {
   const settings = vscode.workspace.getConfiguration('perch');
   const found = findConnection({ serviceUrl: settings.get<string>('serviceUrl'), dataDir: settings.get<string>('dataDir') });
+  const baseUrl = found.baseUrl;
+  if (!baseUrl) {
+    void vscode.window.showErrorMessage(
+      'Perch: Perch is not running. Start it with `npx perch serve` or open the Perch app (or set perch.serviceUrl).',
+    );
+    return undefined;
+  }
   const token = found.token ?? (await context.secrets.get(TOKEN_SECRET));
-  if (token) return { baseUrl: found.baseUrl, token };
+  if (token) return { baseUrl, token };
   // Asked once, then kept in VS Code's secret storage.
   const entered = await vscode.window.showInputBox({
     title: 'Perch API token',
@@ -22,7 +29,7 @@ async function connection(context: vscode.ExtensionContext): Promise<{ baseUrl: 
   });
   if (!entered?.trim()) return undefined;
   await context.secrets.store(TOKEN_SECRET, entered.trim());
-  return { baseUrl: found.baseUrl, token: entered.trim() };
+  return { baseUrl, token: entered.trim() };
 }
 
 async function run(context: vscode.ExtensionContext, title: string, path: string, body: Record<string, unknown>): Promise<void> {

@@ -1,3 +1,5 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
 /** Streams an answer from the Perch API: text pieces as they arrive, then the final answer. */
 
 export class PerchRequestError extends Error {
@@ -38,6 +40,41 @@ export class SseReader {
   }
 }
 
+const notRunning = (baseUrl: string): PerchRequestError =>
+  new PerchRequestError(0, `Perch is not running at ${baseUrl}. Start it with \`npx perch serve\` or open the Perch app.`);
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Asks the service to prove it holds the token (an HMAC of a fresh nonce and its port, as
+ * Perch's GET /api/v1/auth/proof gives) before the token is sent: a program squatting Perch's
+ * port while Perch is stopped never sees it.
+ */
+export async function provePerch(baseUrl: string, token: string, signal?: AbortSignal): Promise<void> {
+  const nonce = randomBytes(32).toString('base64url');
+  let body: { proof?: unknown; port?: unknown };
+  try {
+    const response = await fetch(`${baseUrl}/api/v1/auth/proof?nonce=${nonce}`, { signal: signal ?? null });
+    body = response.ok ? ((await response.json()) as typeof body) : {};
+  } catch (error) {
+    if ((error as Error).name === 'AbortError') throw error;
+    throw notRunning(baseUrl);
+  }
+  if (typeof body.proof !== 'string' || typeof body.port !== 'number') {
+    throw new PerchRequestError(0, `Something other than Perch answers at ${baseUrl}; the token was not sent.`);
+  }
+  const url = new URL(baseUrl);
+  const expected = createHmac('sha256', token).update(`perch-proof:v1:${body.port}:${nonce}`).digest();
+  const presented = Buffer.from(body.proof, 'base64url');
+  const samePort = !LOOPBACK.has(url.hostname) || body.port === Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+  if (!samePort || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new PerchRequestError(
+      401,
+      `The service at ${baseUrl} could not prove it holds your Perch token, so the token was not sent. If Perch runs there, the token changed: run \`npx perch token\` and enter it again.`,
+    );
+  }
+}
+
 /** POSTs a request to a Perch answer route with streaming on; resolves with the `done` event's data. */
 export async function streamAnswer(
   baseUrl: string,
@@ -46,6 +83,7 @@ export async function streamAnswer(
   body: Record<string, unknown>,
   callbacks: StreamCallbacks,
 ): Promise<Record<string, unknown>> {
+  await provePerch(baseUrl, token, callbacks.signal);
   let response: Response;
   try {
     response = await fetch(`${baseUrl}${path}`, {
@@ -56,10 +94,7 @@ export async function streamAnswer(
     });
   } catch (error) {
     if ((error as Error).name === 'AbortError') throw error;
-    throw new PerchRequestError(
-      0,
-      `Perch is not running at ${baseUrl}. Start it with \`npx perch serve\` or open the Perch app.`,
-    );
+    throw notRunning(baseUrl);
   }
   if (!response.ok || !response.body) {
     const text = await response.text();

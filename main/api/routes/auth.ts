@@ -2,20 +2,15 @@ import type { TLSSocket } from 'node:tls';
 import express, { Router, type Request } from 'express';
 import { clearedSessionCookieHeader, sessionCookieHeader } from '../../core/browser-sessions.js';
 import { PerchError } from '../../core/errors.js';
+import { desktopOnly } from '../../core/settings/change-policy.js';
 import { checkCredentials } from '../credentials.js';
 import { checkContentType, guard } from '../guards.js';
-import { signInRequest } from '../schemas.js';
+import { proofQuery, signInRequest } from '../schemas.js';
+import { tokenProof } from '../../core/secrets.js';
 import { parseInput } from '../validation.js';
 import { methodNotAllowed, type RouteContext } from './context.js';
 
 const overTls = (req: Request): boolean => (req.socket as Partial<TLSSocket>).encrypted === true;
-
-export const desktopOnly = (what: string): PerchError =>
-  new PerchError(
-    'forbidden_setting',
-    403,
-    `${what} can be changed only in the Perch desktop app or with the CLI on this machine (which can read Perch's files).`,
-  );
 
 /**
  * Signing a browser in: the token, shown once, becomes an HttpOnly, SameSite=Strict cookie
@@ -50,6 +45,17 @@ export function authRoutes(context: RouteContext): { publicRouter: Router; priva
       res.status(204).end();
     })
     .all(methodNotAllowed('GET', 'POST', 'DELETE'));
+
+  publicRouter
+    .route('/api/v1/auth/proof')
+    .get((req, res) => {
+      // Public by design: clients ask before they send the token, to learn that this is Perch.
+      const { nonce } = parseInput(proofQuery, req.query);
+      const port = context.listening().port;
+      res.setHeader('Cache-Control', 'no-store');
+      res.json({ proof: tokenProof(core.tokens.get(), nonce, port), port });
+    })
+    .all(methodNotAllowed('GET'));
 
   const privateRouter = Router();
   privateRouter

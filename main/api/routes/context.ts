@@ -1,6 +1,7 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { PerchError } from '../../core/errors.js';
 import type { PerchCore } from '../../core/perch-core.js';
+import type { ChangeOrigin } from '../../core/settings/change-policy.js';
 import type { CredentialContext } from '../credentials.js';
 
 /** What every route needs: the core, and the secrets to keep out of any answer. */
@@ -25,3 +26,9 @@ export const methodNotAllowed =
 
 /** `null` from a JSON client means "not given". */
 export const given = <T>(value: T | null | undefined): T | undefined => value ?? undefined;
+
+/**
+ * Who is asking, for changes that only the trusted side may make: the desktop app's own windows
+ * (they carry its per-launch secret), or any other client holding the token.
+ */
+export const originOf = (res: Response): ChangeOrigin => (res.locals.desktop === true ? 'desktop' : 'client');

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { createJobRequest, runsQuery, updateJobRequest } from '../schemas.js';
 import { parseInput } from '../validation.js';
-import { methodNotAllowed, type RouteContext } from './context.js';
+import { methodNotAllowed, originOf, type RouteContext } from './context.js';
 
 /** Scheduled prompts: create, list, change, delete, run now, and each job's run history. */
 export function jobRoutes({ core }: RouteContext): Router {
@@ -9,10 +9,10 @@ export function jobRoutes({ core }: RouteContext): Router {
   router
     .route('/api/v1/jobs')
     .get((_req, res) => {
-      res.json({ jobs: core.jobs.list() });
+      res.json({ jobs: core.jobs.list(), outputs_dir: core.jobs.outputsDir });
     })
     .post((req, res) => {
-      res.status(201).json(core.jobs.create(parseInput(createJobRequest, req.body)));
+      res.status(201).json(core.jobs.create(parseInput(createJobRequest, req.body), originOf(res)));
     })
     .all(methodNotAllowed('GET', 'POST'));
   router
@@ -21,7 +21,7 @@ export function jobRoutes({ core }: RouteContext): Router {
       res.json(core.jobs.get(req.params.id));
     })
     .patch((req, res) => {
-      res.json(core.jobs.update(req.params.id, parseInput(updateJobRequest, req.body)));
+      res.json(core.jobs.update(req.params.id, parseInput(updateJobRequest, req.body), originOf(res)));
     })
     .delete((req, res) => {
       core.jobs.remove(req.params.id);

@@ -1,14 +1,11 @@
 import { Router } from 'express';
-import { PerchError, invalidRequest } from '../../core/errors.js';
-import { DESKTOP_SETTINGS, SECURITY_SETTINGS, type Settings } from '../../core/settings/schema.js';
+import { invalidRequest } from '../../core/errors.js';
+import { changeRefusal, cliCommandFor } from '../../core/settings/change-policy.js';
+import { SECURITY_SETTINGS, SPENDING_LIMITS, type Settings } from '../../core/settings/schema.js';
 import { ENVIRONMENT_OVERRIDES, maskSecrets, secretsSet } from '../../core/settings/settings-store.js';
 import { apiKeyRequest, settingsPatch } from '../schemas.js';
 import { parseInput } from '../validation.js';
-import { desktopOnly } from './auth.js';
-import { methodNotAllowed, type RouteContext } from './context.js';
-
-const isSecurity = (key: string): boolean => (SECURITY_SETTINGS as readonly string[]).includes(key);
-const isDesktop = (key: string): boolean => (DESKTOP_SETTINGS as readonly string[]).includes(key);
+import { methodNotAllowed, originOf, type RouteContext } from './context.js';
 
 /** Settings as the UI shows them: stored values, what overrides them, and what this client may change. */
 export function settingsView(context: RouteContext, desktop: boolean): Record<string, unknown> {
@@ -28,8 +25,10 @@ export function settingsView(context: RouteContext, desktop: boolean): Record<st
     api_key: { configured: core.apiKeys.get() !== undefined, source: core.apiKeys.origin() ?? null },
     overridden,
     editable: { security: desktop, desktop },
-    // What a browser shows in place of a control it may not use.
-    cli: Object.fromEntries(SECURITY_SETTINGS.map((key) => [key, `npx perch config set ${key} <value>`])),
+    // What a browser shows in place of a control it may not use (or may only tighten).
+    cli: Object.fromEntries(
+      [...Object.keys(SECURITY_SETTINGS), ...Object.keys(SPENDING_LIMITS)].map((key) => [key, cliCommandFor(key)]),
+    ),
   };
 }
 
@@ -48,19 +47,12 @@ export function settingsRoutes(context: RouteContext): Router {
         Object.entries(values).map(([name, value]) => [`${group}.${name}`, value] as const),
       );
       if (entries.length === 0) throw invalidRequest('Send the settings to change, e.g. {"claude": {"maxTokens": 2048}}.');
-      const desktop = res.locals.desktop === true;
-      for (const [key] of entries) {
-        if (isSecurity(key) && !desktop) {
-          throw new PerchError(
-            'forbidden_setting',
-            403,
-            `'${key}' decides who can reach Perch, so it changes only in the desktop app or with \`npx perch config set ${key} <value>\`.`,
-          );
-        }
-        if (isDesktop(key) && !desktop) throw desktopOnly(`'${key}'`);
+      for (const [key, value] of entries) {
+        const refusal = changeRefusal(key, core.settings.get(key), value, originOf(res));
+        if (refusal) throw refusal;
       }
       core.settings.setMany(entries);
-      res.json(settingsView(context, desktop));
+      res.json(settingsView(context, res.locals.desktop === true));
     })
     .all(methodNotAllowed('GET', 'PATCH'));
 

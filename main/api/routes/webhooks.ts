@@ -29,8 +29,16 @@ function deliveryIdOf(req: Request): string {
   return id;
 }
 
-/** Webhooks (GitHub pull requests, Slack commands): authenticated by their signatures, not the token. */
-export function webhookRoutes(context: RouteContext, options: WebhookServicesOptions = {}): Router {
+/**
+ * Webhooks (GitHub pull requests, Slack commands): authenticated by their signatures, not the
+ * token. `countDelivery` (the rate limit) sees only deliveries whose signature holds, so unsigned
+ * posts — which any web page can send — never use up the real sender's allowance.
+ */
+export function webhookRoutes(
+  context: RouteContext,
+  countDelivery: RequestHandler,
+  options: WebhookServicesOptions = {},
+): Router {
   const { core } = context;
   const services = webhookServices(core, { secrets: context.secrets, ...options });
   const router = Router();
@@ -49,12 +57,30 @@ export function webhookRoutes(context: RouteContext, options: WebhookServicesOpt
     parser(req, res, next);
   };
 
+  const verifyGitHub: RequestHandler = (req, _res, next) => {
+    verifyGitHubSignature({
+      secret: core.currentSettings().github.webhookSecret,
+      body: rawBody(req),
+      signature: header(req, 'x-hub-signature-256'),
+    });
+    next();
+  };
+  const verifySlack: RequestHandler = (req, _res, next) => {
+    verifySlackSignature({
+      secret: core.currentSettings().slack.signingSecret,
+      body: rawBody(req),
+      timestamp: header(req, 'x-slack-request-timestamp'),
+      signature: header(req, 'x-slack-signature'),
+      nowMs: services.now(),
+    });
+    next();
+  };
+
   router
     .route(GITHUB_WEBHOOK_PATH)
-    .post(readRaw, (req, res) => {
+    .post(readRaw, verifyGitHub, countDelivery, (req, res) => {
       const settings = core.currentSettings();
       const body = rawBody(req);
-      verifyGitHubSignature({ secret: settings.github.webhookSecret, body, signature: header(req, 'x-hub-signature-256') });
       let payload: unknown;
       try {
         payload = JSON.parse(body.toString('utf8'));
@@ -88,17 +114,8 @@ export function webhookRoutes(context: RouteContext, options: WebhookServicesOpt
 
   router
     .route(SLACK_WEBHOOK_PATH)
-    .post(readRaw, (req, res) => {
-      const settings = core.currentSettings();
-      const body = rawBody(req);
-      verifySlackSignature({
-        secret: settings.slack.signingSecret,
-        body,
-        timestamp: header(req, 'x-slack-request-timestamp'),
-        signature: header(req, 'x-slack-signature'),
-        nowMs: services.now(),
-      });
-      res.json(services.slack.accept(parseSlashCommand(body)));
+    .post(readRaw, verifySlack, countDelivery, (req, res) => {
+      res.json(services.slack.accept(parseSlashCommand(rawBody(req))));
     })
     .all(methodNotAllowed('POST'));
 

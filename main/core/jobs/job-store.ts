@@ -12,10 +12,15 @@ export type RunStatus = 'running' | 'succeeded' | 'failed' | 'missed';
 export interface JobOutput {
   /** A desktop notification (the desktop app shows it). */
   notify?: boolean | undefined;
-  /** An absolute file path the result is appended to. */
+  /** A file the result is appended to: a name inside Perch's outputs folder, or (saved in the desktop app) any path. */
   file?: string | undefined;
   /** A URL the result is POSTed to as JSON {text, job} (a Slack incoming webhook works). */
   url?: string | undefined;
+  /**
+   * Saved from the desktop app, so the file may be anywhere and the URL may reach this machine
+   * or the local network. Never taken from a client; dropped when a client changes the output.
+   */
+  trusted?: boolean | undefined;
 }
 
 /** A job as stored (times in epoch ms). */
@@ -230,7 +235,7 @@ export function jobJson(job: JobRecord, running: boolean): Record<string, unknow
     system: job.system,
     enabled: job.enabled,
     missed: job.missed,
-    output: job.output,
+    output: { ...job.output, trusted: undefined },
     running,
     last_run_at: iso(job.last_run_at),
     next_run_at: iso(job.next_run_at),

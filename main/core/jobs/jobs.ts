@@ -1,7 +1,11 @@
 import path from 'node:path';
-import { invalidRequest } from '../errors.js';
+import { isDeepStrictEqual } from 'node:util';
+import { PerchError, invalidRequest } from '../errors.js';
+import { namesNonPublicHost } from '../network-reach.js';
+import type { ChangeOrigin } from '../settings/change-policy.js';
 import type { Clock } from '../clock.js';
 import { jobJson, runJson, type JobOutput, type JobRecord, type JobStore, type MissedPolicy, type NewJob } from './job-store.js';
+import { resolveOutputFile } from './outputs.js';
 import { systemTimeZone, validateCron, validateTimeZone } from './schedule.js';
 import type { JobScheduler } from './scheduler.js';
 
@@ -19,25 +23,62 @@ export interface JobInput {
   output?: JobOutput | undefined;
 }
 
-function validOutput(output: JobOutput): JobOutput {
-  if (output.file !== undefined && !path.isAbsolute(output.file)) {
-    throw invalidRequest(`Invalid field 'output.file': '${output.file}' must be an absolute path (results are appended to it).`);
+/**
+ * Checks where a job's results go. A client may write only inside Perch's outputs folder and
+ * post only to public addresses; the desktop app (like the CLI, trusted with the person's files)
+ * may choose any file or address, and its choice is marked trusted for delivery.
+ */
+function validOutput(output: JobOutput, origin: ChangeOrigin, outputsDir: string): JobOutput {
+  // Trust is never taken from a client: only the places the results go.
+  const requested: JobOutput = {
+    ...(output.notify !== undefined ? { notify: output.notify } : {}),
+    ...(output.file !== undefined ? { file: output.file } : {}),
+    ...(output.url !== undefined ? { url: output.url } : {}),
+  };
+  const desktopCommand = 'save the job in the Perch desktop app';
+  if (requested.file !== undefined) {
+    const target = resolveOutputFile(requested.file, outputsDir);
+    if (!target.inside && !path.isAbsolute(requested.file)) {
+      throw invalidRequest(
+        `Invalid field 'output.file': '${requested.file}' leads out of Perch's outputs folder; give a name such as "morning.md".`,
+      );
+    }
+    if (!target.inside && origin !== 'desktop') {
+      throw new PerchError(
+        'forbidden_output',
+        403,
+        `A job made through the API writes only inside Perch's outputs folder (${outputsDir}): give 'output.file' a name such as "morning.md". To append to ${requested.file}, ${desktopCommand}.`,
+      );
+    }
   }
-  if (output.url !== undefined) {
+  if (requested.url !== undefined) {
     let url: URL;
     try {
-      url = new URL(output.url);
+      url = new URL(requested.url);
     } catch {
-      throw invalidRequest(`Invalid field 'output.url': '${output.url}' is not a URL.`);
+      throw invalidRequest(`Invalid field 'output.url': '${requested.url}' is not a URL.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw invalidRequest(`Invalid field 'output.url': use an http or https URL.`);
+    if (namesNonPublicHost(url) && origin !== 'desktop') {
+      throw new PerchError(
+        'forbidden_output',
+        403,
+        `A job made through the API posts only to public addresses, not to ${url.hostname} (this machine or its local network). To post there, ${desktopCommand}.`,
+      );
+    }
   }
-  return output;
+  return origin === 'desktop' ? { ...requested, trusted: true } : requested;
+}
+
+/** Whether two outputs send results to the same places (trust and unset fields aside). */
+function sameOutput(a: JobOutput, b: JobOutput): boolean {
+  const places = (output: JobOutput) => ({ notify: output.notify ?? false, file: output.file ?? null, url: output.url ?? null });
+  return isDeepStrictEqual(places(a), places(b));
 }
 
 /** Checks a whole job, whatever mix of fields made it: exactly one schedule, a real zone, text to send. */
-function validJob(job: NewJob): NewJob {
+function validJob(job: NewJob, origin: ChangeOrigin, outputsDir: string, outputChanged = true): NewJob {
   if (!job.name.trim()) throw invalidRequest("Invalid field 'name': give the job a name.");
   if (!job.prompt.trim()) throw invalidRequest("Invalid field 'prompt': the prompt must not be empty.");
   const hasCron = job.cron !== null;
@@ -47,7 +88,7 @@ function validJob(job: NewJob): NewJob {
       "Invalid fields 'cron' and 'interval_seconds': give exactly one — a cron expression (e.g. \"0 9 * * 1-5\") or an interval in seconds.",
     );
   }
-  const output = validOutput(job.output);
+  const output = outputChanged ? validOutput(job.output, origin, outputsDir) : job.output;
   if (hasCron) {
     return {
       ...job,
@@ -68,6 +109,8 @@ export class Jobs {
     private readonly store: JobStore,
     private readonly scheduler: JobScheduler,
     private readonly clock: Clock,
+    /** Perch's folder for results: where a job made through the API may write. */
+    readonly outputsDir: string,
   ) {}
 
   list(): Array<Record<string, unknown>> {
@@ -79,19 +122,23 @@ export class Jobs {
     return jobJson(job, this.scheduler.isRunning(job.id));
   }
 
-  create(input: JobInput): Record<string, unknown> {
-    const job = validJob({
-      name: input.name ?? '',
-      prompt: input.prompt ?? '',
-      cron: input.cron ?? null,
-      timezone: input.timezone ?? null,
-      interval_seconds: input.interval_seconds ?? null,
-      model: input.model ?? null,
-      system: input.system ?? null,
-      enabled: input.enabled ?? true,
-      missed: input.missed ?? 'run_once',
-      output: input.output ?? {},
-    });
+  create(input: JobInput, origin: ChangeOrigin): Record<string, unknown> {
+    const job = validJob(
+      {
+        name: input.name ?? '',
+        prompt: input.prompt ?? '',
+        cron: input.cron ?? null,
+        timezone: input.timezone ?? null,
+        interval_seconds: input.interval_seconds ?? null,
+        model: input.model ?? null,
+        system: input.system ?? null,
+        enabled: input.enabled ?? true,
+        missed: input.missed ?? 'run_once',
+        output: input.output ?? {},
+      },
+      origin,
+      this.outputsDir,
+    );
     const now = this.clock.now();
     const created = this.store.create(job, this.scheduler.nextRun({ ...job, last_run_at: null, created_at: now }, now));
     this.scheduler.checkNow();
@@ -99,24 +146,30 @@ export class Jobs {
   }
 
   /** Changes some fields; the schedule is recomputed from now. */
-  update(id: string, changes: JobInput): Record<string, unknown> {
+  update(id: string, changes: JobInput, origin: ChangeOrigin): Record<string, unknown> {
     const current = this.store.require(id);
     const switchesToCron = changes.cron !== undefined && changes.cron !== null;
     const switchesToInterval = changes.interval_seconds !== undefined && changes.interval_seconds !== null;
-    const merged: NewJob = validJob({
-      name: changes.name ?? current.name,
-      prompt: changes.prompt ?? current.prompt,
-      // Setting one kind of schedule replaces the other.
-      cron: changes.cron !== undefined ? changes.cron : switchesToInterval ? null : current.cron,
-      interval_seconds:
-        changes.interval_seconds !== undefined ? changes.interval_seconds : switchesToCron ? null : current.interval_seconds,
-      timezone: changes.timezone !== undefined ? changes.timezone : current.timezone,
-      model: changes.model !== undefined ? changes.model : current.model,
-      system: changes.system !== undefined ? changes.system : current.system,
-      enabled: changes.enabled ?? current.enabled,
-      missed: changes.missed ?? current.missed,
-      output: changes.output ?? current.output,
-    });
+    const merged: NewJob = validJob(
+      {
+        name: changes.name ?? current.name,
+        prompt: changes.prompt ?? current.prompt,
+        // Setting one kind of schedule replaces the other.
+        cron: changes.cron !== undefined ? changes.cron : switchesToInterval ? null : current.cron,
+        interval_seconds:
+          changes.interval_seconds !== undefined ? changes.interval_seconds : switchesToCron ? null : current.interval_seconds,
+        timezone: changes.timezone !== undefined ? changes.timezone : current.timezone,
+        model: changes.model !== undefined ? changes.model : current.model,
+        system: changes.system !== undefined ? changes.system : current.system,
+        enabled: changes.enabled ?? current.enabled,
+        missed: changes.missed ?? current.missed,
+        output: changes.output !== undefined && !sameOutput(changes.output, current.output) ? changes.output : current.output,
+      },
+      origin,
+      this.outputsDir,
+      // A kept output (or the same one sent back by a form) keeps its trust; a changed one is checked as this client's.
+      changes.output !== undefined && !sameOutput(changes.output, current.output),
+    );
     const now = this.clock.now();
     const next = this.scheduler.nextRun({ ...merged, last_run_at: current.last_run_at, created_at: current.created_at }, now);
     const updated = this.store.update(id, merged, next);

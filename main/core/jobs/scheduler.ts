@@ -27,6 +27,8 @@ export interface SchedulerOptions {
   settings: () => Settings;
   clock: Clock;
   outputs: OutputChannels;
+  /** Perch's own folder for results (a job's relative `output.file` goes there). */
+  outputsDir: string;
 }
 
 /**
@@ -174,7 +176,7 @@ export class JobScheduler {
   }
 
   private async execute(job: JobRecord, run: RunRecord, signal: AbortSignal): Promise<RunRecord> {
-    const { store, claude, usage, events, settings, clock, outputs } = this.options;
+    const { store, claude, usage, events, settings, clock, outputs, outputsDir } = this.options;
     await this.slot();
     let finished: RunRecord;
     try {
@@ -198,6 +200,7 @@ export class JobScheduler {
         job.output,
         { jobName: job.name, text: answer.text, finishedAt: clock.now() },
         outputs,
+        outputsDir,
       );
       finished = store.finishRun(run.id, {
         status: 'succeeded',

@@ -108,10 +108,35 @@ export const settingsSchema = z.object({
 });
 
 /**
- * Settings that decide who can reach the API. Only the desktop app's own windows and the CLI
- * (which has file access) change them; API clients see them read-only.
+ * Security settings, and why each is one: they decide who can reach Perch, where a secret is
+ * sent, or who may make Perch act. Only the desktop app's own windows and the CLI (which has
+ * file access) change them; API clients and browsers see them read-only and get a 403 that
+ * names the command to use (ARCHITECTURE.md, "Security model").
  */
-export const SECURITY_SETTINGS = ['api.port', 'api.host', 'api.allowedHosts', 'api.allowedOrigins'] as const;
+export const SECURITY_SETTINGS = {
+  'api.port': 'decides where Perch can be reached',
+  'api.host': 'decides who can reach Perch',
+  'api.allowedHosts': 'decides who can reach Perch',
+  'api.allowedOrigins': 'decides which web pages can call Perch',
+  'claude.upstreamUrl': 'decides where Perch sends your Anthropic API key',
+  'github.apiUrl': 'decides where Perch sends your GitHub token',
+  'github.webhookSecret': 'decides who can make Perch review pull requests with your GitHub token',
+  'slack.signingSecret': 'decides who can make Perch answer Slack commands',
+} as const satisfies Record<string, string>;
+
+export type SecuritySetting = keyof typeof SECURITY_SETTINGS;
+
+/**
+ * Spending limits: they protect the person's money from the clients that hold the token, so a
+ * client may tighten them but only the desktop app or the CLI may loosen them (raise them, or
+ * turn them off with 0 where 0 means off).
+ */
+export const SPENDING_LIMITS = {
+  'budget.dailyUsd': { zeroMeansOff: true },
+  'rateLimit.requestsPerMinute': { zeroMeansOff: true },
+  'rateLimit.webhooksPerMinute': { zeroMeansOff: true },
+  'claude.maxConcurrentRequests': { zeroMeansOff: false },
+} as const satisfies Record<string, { zeroMeansOff: boolean }>;
 
 /**
  * Settings that hold secrets: they can be set by any authenticated client but never read back

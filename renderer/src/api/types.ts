@@ -14,6 +14,7 @@ export type Settings = SettingsResponse['settings'];
 export type ApiKeyState = z.infer<typeof shapes.apiKeyState>;
 export type Usage = z.infer<typeof shapes.usage>;
 export type Job = z.infer<typeof shapes.job>;
+export type JobList = z.infer<typeof shapes.jobList>;
 export type JobRun = z.infer<typeof shapes.jobRun>;
 export type Review = z.infer<typeof shapes.review>;
 export type UsageSummary = z.infer<typeof shapes.usageSummary>;

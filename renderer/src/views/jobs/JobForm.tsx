@@ -19,7 +19,18 @@ function intervalParts(seconds: number | null): { amount: string; unit: Interval
 }
 
 /** Creating or changing a scheduled prompt: what to ask, when, and where the answer goes. */
-export function JobForm({ job, onSaved, onCancel }: { job?: Job; onSaved: (job: Job) => void; onCancel: () => void }) {
+export function JobForm({
+  job,
+  outputsDir,
+  onSaved,
+  onCancel,
+}: {
+  job?: Job;
+  /** Perch's folder for results, where a file name given here is kept. */
+  outputsDir?: string | undefined;
+  onSaved: (job: Job) => void;
+  onCancel: () => void;
+}) {
   const { api } = useApi();
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [name, setName] = useState(job?.name ?? '');
@@ -158,10 +169,15 @@ export function JobForm({ job, onSaved, onCancel }: { job?: Job; onSaved: (job: 
         <input
           className="input"
           aria-label="Append to file"
-          placeholder="Append to file: /home/me/notes/perch.md"
+          aria-describedby="job-file-hint"
+          placeholder="Append to file: morning.md"
           value={file}
           onChange={(event) => setFile(event.target.value)}
         />
+        <p className="hint" id="job-file-hint">
+          A file name is kept in Perch’s outputs folder{outputsDir ? <> ({outputsDir})</> : null}. Another folder, or a URL on
+          this computer or your network, can be chosen only in the Perch desktop app.
+        </p>
         <input
           className="input"
           aria-label="Post to URL"

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
 import { ApiError } from '../../api/client';
-import type { Job, JobRun } from '../../api/types';
+import type { Job, JobList, JobRun } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
 import { usePollWhile } from '../../app/use-poll-while';
@@ -134,12 +134,13 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
 export default function JobsView() {
   const { api } = useApi();
   const [jobs, setJobs] = useState<Job[] | undefined>();
+  const [outputsDir, setOutputsDir] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [editing, setEditing] = useState<Job | 'new' | undefined>();
 
   const refresh = useCallback(async () => {
     try {
-      setJobs((await api.get<{ jobs: Job[] }>('/api/v1/jobs')).jobs);
+      setJobs((await api.get<JobList>('/api/v1/jobs')).jobs);
     } catch (caught) {
       setError(caught instanceof ApiError ? caught.message : (caught as Error).message);
     }
@@ -147,8 +148,11 @@ export default function JobsView() {
 
   useEffect(() => {
     const controller = new AbortController();
-    api.get<{ jobs: Job[] }>('/api/v1/jobs', controller.signal).then(
-      (list) => setJobs(list.jobs),
+    api.get<JobList>('/api/v1/jobs', controller.signal).then(
+      (list) => {
+        setJobs(list.jobs);
+        setOutputsDir(list.outputs_dir);
+      },
       () => undefined,
     );
     return () => controller.abort();
@@ -179,6 +183,7 @@ export default function JobsView() {
           <section className="job-editor" aria-label={editing === 'new' ? 'New job' : `Edit ${editing.name}`}>
             <JobForm
               {...(editing === 'new' ? {} : { job: editing })}
+              outputsDir={outputsDir}
               onCancel={() => setEditing(undefined)}
               onSaved={() => {
                 setEditing(undefined);

@@ -69,6 +69,16 @@ function SaveButton() {
   );
 }
 
+/** Under a setting a browser may not change: the command that changes it. */
+function CliHint({ view, setting }: { view: SettingsResponse; setting: string }) {
+  if (view.editable.security) return null;
+  return (
+    <p className="hint">
+      For safety this changes only in the desktop app or with <code>{view.cli[setting]}</code>
+    </p>
+  );
+}
+
 function Section({ title, children, note }: { title: string; children: ReactNode; note?: ReactNode }) {
   const id = `section-${title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
@@ -164,11 +174,18 @@ function ClaudeForm({
   const [upstreamUrl, setUpstreamUrl] = useState(claude.upstreamUrl);
   const [systemPrompt, setSystemPrompt] = useState(claude.systemPrompt);
   const [outcome, run] = useOutcome();
+  const secure = view.editable.security;
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
     await run(async () => {
       const next = await api.request<SettingsResponse>('PATCH', '/api/v1/settings', {
-        claude: { model: model.trim(), maxTokens: Number(maxTokens), upstreamUrl: upstreamUrl.trim(), systemPrompt },
+        claude: {
+          model: model.trim(),
+          maxTokens: Number(maxTokens),
+          systemPrompt,
+          // Where the API key goes: only the desktop app (or the CLI) may change it.
+          ...(secure ? { upstreamUrl: upstreamUrl.trim() } : {}),
+        },
       });
       onSaved(next);
       return 'Saved.';
@@ -200,8 +217,10 @@ function ClaudeForm({
           className="input"
           type="url"
           value={upstreamUrl}
+          readOnly={!secure}
           onChange={(event) => setUpstreamUrl(event.target.value)}
         />
+        <CliHint view={view} setting="claude.upstreamUrl" />
         {view.overridden['claude.upstreamUrl'] && (
           <p className="hint">
             {view.overridden['claude.upstreamUrl']} is set, so this run uses {view.effective.claude.upstreamUrl}.
@@ -273,6 +292,12 @@ function LimitsForm({ view, onSaved }: { view: SettingsResponse; onSaved: (view:
         onChange={setAtOnce}
         hint="More wait in line."
       />
+      {!view.editable.security && (
+        <p className="hint">
+          Any client may lower these limits. Raising one or turning it off happens only in the desktop app or with{' '}
+          <code>{view.cli['budget.dailyUsd']}</code> (and the same for the other settings).
+        </p>
+      )}
       <SaveButton />
       <OutcomeNotice outcome={outcome} />
     </form>
@@ -510,6 +535,7 @@ function SecretField({
   value,
   onChange,
   onClear,
+  locked,
 }: {
   id: string;
   label: string;
@@ -518,6 +544,8 @@ function SecretField({
   value: string;
   onChange: (value: string) => void;
   onClear: () => void;
+  /** Shown instead of the controls where this client may not change the secret. */
+  locked?: ReactNode;
 }) {
   return (
     <div className="field">
@@ -525,23 +553,25 @@ function SecretField({
       <p className="hint">
         Status: <strong data-testid={`${id}-status`}>{isSet ? 'Set' : 'Not set'}</strong>. {hint}
       </p>
-      <div className="inline">
-        <input
-          id={id}
-          className="input"
-          type="password"
-          autoComplete="off"
-          spellCheck={false}
-          placeholder={isSet ? 'Type a new value to replace it' : ''}
-          value={value}
-          onChange={(event) => onChange(event.target.value)}
-        />
-        {isSet && (
-          <button className="button danger" type="button" onClick={onClear}>
-            Clear
-          </button>
-        )}
-      </div>
+      {locked ?? (
+        <div className="inline">
+          <input
+            id={id}
+            className="input"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={isSet ? 'Type a new value to replace it' : ''}
+            value={value}
+            onChange={(event) => onChange(event.target.value)}
+          />
+          {isSet && (
+            <button className="button danger" type="button" onClick={onClear}>
+              Clear
+            </button>
+          )}
+        </div>
+      )}
     </div>
   );
 }
@@ -559,6 +589,7 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
   const [outcome, run] = useOutcome();
   const isSet = (key: string): boolean => view.secrets[key] === true;
   const origin = window.location.origin;
+  const secure = view.editable.security;
 
   const patch = async (body: Record<string, Record<string, unknown>>, done: string, after?: () => void): Promise<void> => {
     await run(async () => {
@@ -575,13 +606,13 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
       {
         jobs: { maxConcurrentRuns: Number(maxRuns) },
         github: {
-          apiUrl: apiUrl.trim(),
           trigger,
           label: label.trim(),
-          ...secret('webhookSecret', webhookSecret),
           ...secret('token', token),
+          // Where the GitHub token goes, and who may make Perch act: desktop app or CLI only.
+          ...(secure ? { apiUrl: apiUrl.trim(), ...secret('webhookSecret', webhookSecret) } : {}),
         },
-        ...(signingSecret.trim() === '' ? {} : { slack: secret('signingSecret', signingSecret) }),
+        ...(secure && signingSecret.trim() !== '' ? { slack: secret('signingSecret', signingSecret) } : {}),
       },
       'Saved. Secrets are never shown again.',
       () => {
@@ -617,6 +648,7 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
         value={webhookSecret}
         onChange={setWebhookSecret}
         onClear={clear('github', 'webhookSecret', 'Webhook secret')}
+        locked={secure ? undefined : <CliHint view={view} setting="github.webhookSecret" />}
       />
       <SecretField
         id="github-token"
@@ -652,8 +684,10 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
           className="input"
           type="url"
           value={apiUrl}
+          readOnly={!secure}
           onChange={(event) => setApiUrl(event.target.value)}
         />
+        <CliHint view={view} setting="github.apiUrl" />
         <p className="hint">
           GitHub Enterprise: <code>https://your-host/api/v3</code>.
         </p>
@@ -670,6 +704,7 @@ function AutomationForm({ view, onSaved }: { view: SettingsResponse; onSaved: (v
         value={signingSecret}
         onChange={setSigningSecret}
         onClear={clear('slack', 'signingSecret', 'Signing secret')}
+        locked={secure ? undefined : <CliHint view={view} setting="slack.signingSecret" />}
       />
       <SaveButton />
       <OutcomeNotice outcome={outcome} />
