@@ -91,6 +91,9 @@ const isLoopback = (host: string): boolean =>
 
 const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
 
+/** An address this machine can connect to for a bind address: a wildcard is reachable on loopback. */
+const connectableHost = (host: string): string => (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+
 /** The PEM certificate and key for HTTPS, checked now so a typo fails at start with a clear message. */
 function readTlsFiles(files: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
   const read = (file: string, what: string): Buffer => {
@@ -197,6 +200,16 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
   writeRuntimeInfo(core.dataDir, { pid: process.pid, ...bound, version: core.version, started_at: core.startedAt.toISOString() });
   // Scheduled prompts start with the service (and catch up on what was missed while it was off).
   core.scheduler.start();
+  // Task agents reach Claude through this service's relay, over plain HTTP on loopback: when the
+  // service speaks HTTPS (its certificate names another host), a loopback listener of their own.
+  let agentListener: http.Server | undefined;
+  let agentUrl = `http://${formatHost(connectableHost(host))}:${address.port}`;
+  if (tls) {
+    agentListener = http.createServer(serverOptions, perchApp.handle);
+    await new Promise<void>((resolve) => (agentListener as http.Server).listen(0, '127.0.0.1', resolve));
+    agentUrl = `http://127.0.0.1:${(agentListener.address() as AddressInfo).port}`;
+  }
+  await core.tasks.start({ url: agentUrl });
   if (!isLoopback(host) && !tls) {
     logger.warn(
       `WARNING: Perch is listening on ${host} WITHOUT TLS: other machines can reach it, and the API token and every answer cross the network in plain text. Serve HTTPS with --tls-cert and --tls-key, or bind to 127.0.0.1.`,
@@ -212,7 +225,14 @@ export async function startService(options: StartServiceOptions): Promise<Runnin
       removeRuntimeInfo(core.dataDir);
       server.closeIdleConnections();
       const graceMs = stopOptions.graceMs ?? 10_000;
-      await Promise.all([core.chat.drain(graceMs), core.scheduler.stop(graceMs), drainWebhookWork(core, graceMs)]);
+      await Promise.all([
+        core.chat.drain(graceMs),
+        core.scheduler.stop(graceMs),
+        drainWebhookWork(core, graceMs),
+        // Running agents are stopped (recorded `stopped`); queued tasks wait for the next start.
+        core.tasks.shutdown(),
+      ]);
+      agentListener?.close();
       server.closeIdleConnections();
       // Streams have ended; give their responses a moment to flush, then drop what remains.
       const forced = setTimeout(() => server.closeAllConnections(), 1_000);

@@ -15,7 +15,8 @@ export interface RelayOptions {
   upstreamUrl: () => string;
   timeoutSeconds: () => number;
   maxBodyMb: () => number;
-  recordUsage: (model: string, usage: TokenUsage) => void;
+  /** Records an answer's usage; `taskId` when a task's agent asked. */
+  recordUsage: (model: string, usage: TokenUsage, taskId: string | undefined) => void;
   /** Sends a Perch error in the Anthropic shape (before any response bytes went out). */
   sendError: (res: ServerResponse, error: PerchError) => void;
   /** Why Claude must not be asked now (the daily budget), or nothing. */
@@ -42,6 +43,8 @@ const HOP_BY_HOP = new Set([
 export interface ForwardOptions {
   /** Whether the answer's usage goes into the ledger (not for token counting). */
   recordUsage: boolean;
+  /** The task whose agent sent the request (its usage is the task's). */
+  taskId?: string | undefined;
   /**
    * Headers for the answer that are not set on `res` yet, as name-value pairs: they go out in
    * the answer's one writeHead (or are set before an error), in place of any the upstream sent
@@ -371,7 +374,7 @@ export class AnthropicRelay {
           if (streaming) {
             res.end();
             if (reader?.model) model = reader.model;
-            if (reader?.seen) this.options.recordUsage(reader.model || 'unknown', reader.usage);
+            if (reader?.seen) this.options.recordUsage(reader.model || 'unknown', reader.usage, options.taskId);
           } else {
             // Held whole (usage is read from it), then sent with its length in one write.
             const whole = answer.length === 1 ? (answer[0] as Buffer) : Buffer.concat(answer);
@@ -380,7 +383,7 @@ export class AnthropicRelay {
             const usage = reader && status === 200 ? usageOfJson(whole) : undefined;
             if (usage) {
               model = usage.model;
-              this.options.recordUsage(usage.model, usage.usage);
+              this.options.recordUsage(usage.model, usage.usage, options.taskId);
             }
           }
           settle(outcome);

@@ -22,7 +22,7 @@ import {
   uploadRequestLimitBytes,
   type GuardContext,
 } from './guards.js';
-import { checkCredentials, isDesktopRequest, type CredentialContext } from './credentials.js';
+import { checkCredentials, isDesktopRequest, presentedToken, type CredentialContext } from './credentials.js';
 import { anthropicRoutes, RELAY_PATHS } from './routes/anthropic.js';
 import { authRoutes } from './routes/auth.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -36,6 +36,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { modelRoutes } from './routes/models.js';
 import { openAiRoutes } from './routes/openai.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { taskRoutes, workspaceRoutes } from './routes/tasks.js';
 import { usageRoutes } from './routes/usage.js';
 
 export interface AppOptions {
@@ -176,7 +177,8 @@ export function createApp(options: AppOptions): PerchApp {
     upstreamUrl: () => settings().claude.upstreamUrl,
     timeoutSeconds: () => settings().claude.timeoutSeconds,
     maxBodyMb: () => settings().api.maxBodyMb,
-    recordUsage: (model, usage) => core.usage.record({ source: 'anthropic', model, usage }),
+    recordUsage: (model, usage, taskId) =>
+      core.usage.record(taskId ? { source: 'task', model, usage, taskId } : { source: 'anthropic', model, usage }),
     sendError: (res, error) => writeError(res, error, secrets(), true),
     refusal: () => core.refusal(),
     gate: core.upstreamGate,
@@ -214,6 +216,8 @@ export function createApp(options: AppOptions): PerchApp {
     auth.privateRouter,
     settingsRoutes(routeContext),
     jobRoutes(routeContext),
+    workspaceRoutes(routeContext),
+    taskRoutes(routeContext),
     usageRoutes(routeContext),
     reviewRoutes(routeContext),
     chatRoutes(routeContext),
@@ -291,11 +295,15 @@ export function createApp(options: AppOptions): PerchApp {
   const relayFastPath = (req: IncomingMessage, res: ServerResponse, path: string, requestId: string): void => {
     const headers = { pairs: ['X-Request-Id', requestId, ...RELAY_HEADERS], names: RELAY_HEADER_NAMES };
     const origin = checkOrigin(guardContext, req, path);
+    // A running task's agent holds a credential for this relay alone; what it spends is its task's.
+    const presented = presentedToken(req);
+    const taskId = presented === undefined ? undefined : core.tasks.agentTokens.taskOf(presented);
     const refusal =
       checkHost(guardContext, req, path) ??
       (origin instanceof PerchError ? origin : undefined) ??
       checkDeclaredSize(req, bodyLimit(path), tooLarge(path)) ??
       (() => {
+        if (taskId !== undefined) return undefined;
         const credential = checkCredentials(credentials, req);
         return credential instanceof PerchError ? credential : undefined;
       })() ??
@@ -308,7 +316,9 @@ export function createApp(options: AppOptions): PerchApp {
     }
     if (!(origin instanceof PerchError)) applyCors(res, origin.allowOrigin, false);
     const query = req.url?.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
-    limits.claude(req, res, () => relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages', headers }));
+    limits.claude(req, res, () =>
+      relay.forward(req, res, path, query, { recordUsage: path === '/v1/messages', headers, taskId }),
+    );
   };
 
   /** Every request: its id, its metrics and log line once it ends, then the relay or express. */

@@ -7,7 +7,8 @@ import { secretsMatch, type TokenStore } from '../core/secrets.js';
 /** How a request proved who it is. */
 export type Credential = 'token' | 'cookie';
 
-function presentedToken(req: IncomingMessage): string | undefined {
+/** The token a request presents, as `Authorization: Bearer` or `x-api-key`. */
+export function presentedToken(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;
   if (authorization) {
     const match = /^Bearer\s+(.+)$/i.exec(authorization.trim());

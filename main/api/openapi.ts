@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OPERATIONS_ROUTES } from './openapi-operations.js';
+import { TASK_ROUTES } from './openapi-tasks.js';
 import { USAGE_ROUTES } from './openapi-usage.js';
 import { WEBHOOK_ROUTES } from './openapi-webhooks.js';
 import * as request from './schemas.js';
@@ -374,6 +375,7 @@ export const ROUTES: RouteDoc[] = [
   },
   ...WEBHOOK_ROUTES,
   ...USAGE_ROUTES,
+  ...TASK_ROUTES,
   ...OPERATIONS_ROUTES,
 ];
 

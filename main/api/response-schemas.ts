@@ -69,6 +69,14 @@ export const message = z.object({
 
 export const sessionList = z.object({ sessions: z.array(session), has_more: z.boolean() });
 export const sessionWithMessages = session.extend({ messages: z.array(message) });
+/** A task whose transcript matches a search. */
+const taskSearchHit = z.object({
+  task_id: z.string(),
+  title: z.string(),
+  snippet: z.string().meta({ description: 'Matched words are wrapped in **double asterisks**.' }),
+  created_at: z.iso.datetime(),
+});
+
 export const searchResults = z.object({
   results: z.array(
     z.object({
@@ -80,6 +88,7 @@ export const searchResults = z.object({
       created_at: z.iso.datetime(),
     }),
   ),
+  tasks: z.array(taskSearchHit).meta({ description: 'Tasks whose transcript matches, newest first.' }),
 });
 
 export const publicHealth = z.object({
@@ -296,4 +305,108 @@ export const usageSummary = z.object({
   time_zone: z.string().meta({ description: 'The IANA zone whose calendar days were counted.' }),
   totals: usageTotals,
   groups: z.array(usageGroup),
+});
+
+// Tasks and workspaces.
+export const workspace = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string().meta({ description: 'The real path of the folder (symlinks resolved).' }),
+  created_at: z.iso.datetime(),
+});
+
+export const workspaceList = z.object({ workspaces: z.array(workspace) });
+
+const taskStatus = z
+  .enum(['queued', 'running', 'needs_approval', 'done', 'failed', 'stopped'])
+  .meta({ description: 'queued → running ⇄ needs_approval → done (a follow-up may start another turn) | failed | stopped.' });
+
+export const permissionRequest = z.object({
+  id: z.string(),
+  tool: z.string().meta({ description: 'The tool the agent wants to use: Bash, Write, Edit, AskUserQuestion…' }),
+  input: z.unknown().meta({ description: "The tool's input, as the agent sent it." }),
+  tool_use_id: z.string().nullable(),
+  status: z.enum(['pending', 'allowed', 'denied', 'timed_out', 'cancelled']),
+  message: z.string().nullable().meta({ description: 'The reason given with a deny (or why it timed out or was cancelled).' }),
+  created_at: z.iso.datetime(),
+  decided_at: z.iso.datetime().nullable(),
+});
+
+export const task = z.object({
+  id: z.string(),
+  title: z.string().meta({ description: "The prompt's first line." }),
+  prompt: z.string(),
+  status: taskStatus,
+  workspace: z.object({
+    id: z.string().nullable().meta({ description: 'Null once the workspace was removed.' }),
+    name: z.string(),
+    path: z.string(),
+  }),
+  permission_mode: z.enum(['default', 'acceptEdits', 'plan', 'bypassPermissions']),
+  model: z.string(),
+  max_turns: z.number().int().nullable(),
+  max_budget_usd: z.number().nullable(),
+  allowed_tools: z.array(z.string()),
+  source: z.enum(['api', 'cli', 'ui', 'job']),
+  unattended: z.boolean(),
+  agent_session_id: z.string().nullable().meta({ description: "Claude Code's session, which follow-ups continue." }),
+  result: z.string().nullable().meta({ description: "The agent's final answer of the last turn." }),
+  error: z.object({ type: z.string(), message: z.string() }).nullable(),
+  turns: z.number().int(),
+  duration_ms: z.number().int(),
+  usage: z.object({
+    requests: z.number().int(),
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    cache_read_input_tokens: z.number().int(),
+    cache_creation_input_tokens: z.number().int(),
+  }),
+  cost_usd: z
+    .number()
+    .nullable()
+    .meta({ description: 'Estimated from list prices; null for a model whose price Perch does not know.' }),
+  permission_requests: z.array(permissionRequest),
+  created_at: z.iso.datetime(),
+  updated_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  finished_at: z.iso.datetime().nullable(),
+});
+
+export const taskEvent = z.object({
+  seq: z.number().int(),
+  type: z.enum([
+    'prompt',
+    'text',
+    'tool_use',
+    'tool_result',
+    'permission_request',
+    'permission_decision',
+    'status',
+    'retry',
+    'turn_end',
+    'error',
+  ]),
+  data: z.unknown(),
+  created_at: z.iso.datetime(),
+});
+
+export const taskWithTranscript = task.extend({ transcript: z.array(taskEvent) });
+
+export const taskList = z.object({
+  tasks: z.array(task),
+  has_more: z.boolean(),
+  needs_approval: z.number().int().meta({ description: 'Permission requests waiting for a person, across all tasks.' }),
+});
+
+export const taskSearchResults = z.object({ results: z.array(taskSearchHit) });
+
+export const taskChanges = z.object({
+  changes: z.array(
+    z.object({
+      path: z.string().meta({ description: 'Relative to the workspace.' }),
+      kind: z.enum(['added', 'modified', 'deleted']),
+      diff: z.string().meta({ description: 'A unified diff against the file before the task first changed it.' }),
+      note: z.string().optional().meta({ description: 'Why there is no line diff (binary, too large).' }),
+    }),
+  ),
 });

@@ -238,3 +238,62 @@ export const usageQuery = z.object({
     .optional()
     .meta({ description: 'The IANA time zone whose calendar days count (default: the service’s).' }),
 });
+
+// Tasks and workspaces.
+export const permissionModes = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
+
+export const createTaskRequest = z.object({
+  prompt: z.string().min(1, 'tell the agent what to do').max(100_000),
+  workspace: z.string().trim().min(1, 'expected a workspace id, name or path').max(4096).meta({
+    description: 'A registered workspace: its id, its name, or a path in it (`GET /api/v1/workspaces` lists them).',
+  }),
+  permission_mode: z.enum(permissionModes).optional().meta({
+    description:
+      'default asks before edits and commands; acceptEdits lets edits through; plan only plans; bypassPermissions needs tasks.allowBypassPermissions.',
+  }),
+  model: z.string().trim().min(1).max(128).optional(),
+  max_turns: z.number().int().min(1).max(1000).optional(),
+  max_budget_usd: z.number().positive().max(10_000).optional(),
+  allowed_tools: z
+    .array(z.string().trim().min(1).max(500))
+    .max(64)
+    .optional()
+    .meta({ description: 'Tools that run without asking, as Claude Code writes them: "Read", "Bash(npm test)".' }),
+  source: z.enum(['api', 'cli', 'ui']).optional().meta({ description: 'Where the task was started (informational).' }),
+});
+
+export const followUpRequest = z.object({
+  prompt: z.string().min(1, 'say what the agent should do next').max(100_000),
+});
+
+export const decisionRequest = z.object({
+  decision: z.enum(['allow', 'deny']),
+  message: z.string().max(4000).optional().meta({ description: 'Why (told to the agent on a deny).' }),
+  answers: z
+    .record(z.string().max(2000), z.string().max(4000))
+    .optional()
+    .meta({ description: "Answers to Claude's AskUserQuestion: question text → answer." }),
+});
+
+export const listTasksQuery = z.object({
+  limit: limitParam(200, 50),
+  before: z.string().min(1).max(64).optional(),
+});
+
+export const taskEventsQuery = z.object({
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .meta({ description: 'Replay only events after this seq (or send Last-Event-ID).' }),
+});
+
+export const taskFileQuery = z.object({
+  path: z.string().min(1, "expected the file's path in the workspace").max(4096),
+});
+
+export const addWorkspaceRequest = z.object({
+  path: z.string().trim().min(1).max(4096),
+  name: z.string().trim().min(1).max(64).optional(),
+});

@@ -23,9 +23,10 @@ export class SseStream {
     return !this.res.writableEnded && !this.res.destroyed;
   }
 
-  send(event: string, data: unknown): void {
+  /** One event; with `id`, a client that reconnects sends it back as Last-Event-ID. */
+  send(event: string, data: unknown, id?: number): void {
     if (!this.open) return;
-    this.res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    this.res.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
   end(): void {

@@ -11,8 +11,10 @@ import { addDaemonCommand } from './daemon-command.js';
 import { review } from './review-command.js';
 import { ServiceDownError } from './service-client.js';
 import { addServiceCommand } from './service-command.js';
+import { addTaskCommand } from './task-command.js';
+import { addWorkspaceCommand } from './workspace-command.js';
 import { status } from './status-command.js';
-import { processOutput, readAllStdin, type Output } from './output.js';
+import { processOutput, readAllStdin, stdinLineReader, type Output } from './output.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -57,6 +59,8 @@ export interface CliEnvironment {
   signal?: AbortSignal;
   /** Lets a command end with a code other than 0 without it being an error. */
   setExitCode: (code: number) => void;
+  /** Asks the person one line (a terminal, or piped answers); undefined when stdin has ended. */
+  readLine: (prompt: string) => Promise<string | undefined>;
 }
 
 /** Exit codes scripts can rely on. */
@@ -175,6 +179,9 @@ export function buildProgram(environment: CliEnvironment): Command {
       configReset(ensureDataDir(resolveDataDir(options.dataDir, env)), key, out, env);
     });
 
+  // perch workspace add|list|remove, perch task …
+  addWorkspaceCommand(program, environment, dataDirOption);
+  addTaskCommand(program, environment, dataDirOption);
   // perch service install|uninstall|status|logs, perch daemon start|stop|status
   addServiceCommand(program, environment);
   addDaemonCommand(program, environment);
@@ -184,9 +191,11 @@ export function buildProgram(environment: CliEnvironment): Command {
 /** Runs the CLI; resolves with the exit code (serve keeps the process alive on its own). */
 export async function runCli(argv: string[], environment: Partial<Omit<CliEnvironment, 'setExitCode'>> = {}): Promise<number> {
   let exitCode: number = EXIT.ok;
+  const out = environment.out ?? processOutput;
   const resolved: CliEnvironment = {
     env: environment.env ?? process.env,
-    out: environment.out ?? processOutput,
+    out,
+    readLine: environment.readLine ?? stdinLineReader(out),
     readStdin: environment.readStdin ?? (() => readAllStdin()),
     stdinPiped: environment.stdinPiped ?? !process.stdin.isTTY,
     staticDir: environment.staticDir ?? defaultStaticDir(),

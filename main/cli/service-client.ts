@@ -139,6 +139,20 @@ export class ServiceClient {
     }
   }
 
+  /** Follows a GET event stream (a task's events) as it arrives. */
+  async *follow(path: string, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
+    const res = await this.fetch(path, { method: 'GET', signal, headers: { accept: 'text/event-stream' } }, true);
+    if (!res.ok || !res.body) {
+      await this.readJson(res);
+      return;
+    }
+    const decoder = new TextDecoder();
+    const events = new SseReader();
+    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+      yield* events.push(decoder.decode(chunk, { stream: true }));
+    }
+  }
+
   private async fetch(path: string, init: RequestInit, auth: boolean): Promise<Response> {
     const headers = new Headers(init.headers);
     if (auth) {

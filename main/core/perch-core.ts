@@ -20,6 +20,10 @@ import type { Settings } from './settings/schema.js';
 import { ConversationStore } from './storage/conversation-store.js';
 import { openDatabase, type Db } from './storage/database.js';
 import { UsageStore } from './storage/usage-store.js';
+import { TaskService } from './tasks/task-service.js';
+import { defaultRunnerDependencies, type RunnerDependencies } from './tasks/task-runner.js';
+import { TaskStore } from './tasks/task-store.js';
+import { WorkspaceStore } from './tasks/workspaces.js';
 import { UpstreamGate } from './upstream-gate.js';
 import { PERCH_VERSION } from './version.js';
 
@@ -41,6 +45,8 @@ export interface PerchCoreOptions {
   clock?: Clock;
   /** Where job results go besides history (tests record them). */
   outputs?: OutputChannels;
+  /** How task agents are run (tests shorten the waits). */
+  taskRunner?: Partial<RunnerDependencies>;
 }
 
 export type HealthState = 'ok' | 'degraded' | 'error';
@@ -85,6 +91,10 @@ export class PerchCore {
   /** The optional daily spending cap (budget.dailyUsd). */
   readonly budget: DailyBudget;
   readonly metrics: PerchMetrics;
+  /** The folders tasks may work in. */
+  readonly workspaces: WorkspaceStore;
+  /** Claude Code's agent at work in those folders. */
+  readonly tasks: TaskService;
   private readonly changes: DirectoryChanges;
   private readonly recordHealthCheck: () => void;
 
@@ -154,6 +164,20 @@ export class PerchCore {
       outputsDir,
     });
     this.jobs = new Jobs(jobStore, this.scheduler, clock, outputsDir);
+    this.workspaces = new WorkspaceStore(this.db, dataDir, () => clock.now());
+    this.tasks = new TaskService({
+      store: new TaskStore(this.db, () => clock.now()),
+      workspaces: this.workspaces,
+      settings: () => this.settings.current(),
+      dataDir,
+      env,
+      version: this.version,
+      events: this.events,
+      refusal: () => this.refusal(),
+      usageOf: (taskId) => this.usage.ofTask(taskId),
+      runner: { ...defaultRunnerDependencies(), ...options.taskRunner },
+      onWarning: options.onWarning ?? (() => {}),
+    });
     this.chat = new ChatService({
       store: this.conversations,
       usage: this.usage,

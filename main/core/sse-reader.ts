@@ -5,6 +5,8 @@
 export interface ServerSentEvent {
   event: string;
   data: unknown;
+  /** The event's `id:` line, when it has one (a task event's seq). */
+  id?: string;
 }
 
 export class SseReader {
@@ -19,12 +21,17 @@ export class SseReader {
       const block = this.buffer.slice(0, boundary);
       this.buffer = this.buffer.slice(boundary + 2);
       let event = 'message';
+      let id: string | undefined;
       const data: string[] = [];
       for (const line of block.split('\n')) {
         if (line.startsWith('event: ')) event = line.slice(7);
         else if (line.startsWith('data: ')) data.push(line.slice(6));
+        else if (line.startsWith('id: ')) id = line.slice(4);
       }
-      if (data.length > 0) events.push({ event, data: JSON.parse(data.join('\n')) as unknown });
+      if (data.length > 0) {
+        const parsed = JSON.parse(data.join('\n')) as unknown;
+        events.push(id === undefined ? { event, data: parsed } : { event, data: parsed, id });
+      }
       boundary = this.buffer.indexOf('\n\n');
     }
     return events;

@@ -61,6 +61,9 @@ export async function startTestPerch(options: TestPerchOptions = {}): Promise<Te
   const dataDir = options.dataDir ?? temporaryDataDir();
   const apiKey = options.apiKey === undefined ? TEST_API_KEY : options.apiKey;
   const env: NodeJS.ProcessEnv = {
+    // What a shell has (a task's agent gets these and nothing else of Perch's environment).
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
     PERCH_UPSTREAM_URL: upstream.url,
     ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
     ...options.env,

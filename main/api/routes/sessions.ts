@@ -27,7 +27,8 @@ export function sessionRoutes({ core }: RouteContext): Router {
     .route('/api/v1/sessions/search')
     .get((req, res) => {
       const query = parseInput(searchQuery, req.query);
-      res.json({ results: store.search(query.q, query.limit) });
+      // Tasks are history too: their transcripts match beside the chats.
+      res.json({ results: store.search(query.q, query.limit), tasks: core.tasks.search(query.q, query.limit) });
     })
     .all(methodNotAllowed('GET'));
 

@@ -78,6 +78,23 @@ export const settingsSchema = z.object({
       maxConcurrentRuns: z.number().int().min(1).max(16).default(2),
     })
     .prefault({}),
+  /** Tasks: Claude Code's agent at work in registered workspaces. */
+  tasks: z
+    .object({
+      /** The model a task uses when it names none (always passed to the agent explicitly). */
+      model: z.string().trim().min(1).default(DEFAULT_MODEL),
+      /** Agents running at once; more tasks wait in the queue. */
+      maxConcurrent: z.number().int().min(1).max(8).default(2),
+      /** Another `claude` binary to run instead of the one Perch installs (empty: Perch's own). */
+      claudePath: z.string().trim().default(''),
+      /** Whether a task may use the bypassPermissions mode (commands and edits without asking). */
+      allowBypassPermissions: z.boolean().default(false),
+      /** How long a permission request waits for a person before it counts as not allowed (0: forever). */
+      approvalTimeoutMinutes: z.number().int().min(0).max(10_080).default(60),
+      /** A turn whose agent sends nothing for this long (nobody being asked) is ended. */
+      idleTimeoutMinutes: z.number().int().min(1).max(1440).default(30),
+    })
+    .prefault({}),
   /** Pull-request reviews from GitHub webhooks. */
   github: z
     .object({
@@ -122,6 +139,8 @@ export const SECURITY_SETTINGS = {
   'github.apiUrl': 'decides where Perch sends your GitHub token',
   'github.webhookSecret': 'decides who can make Perch review pull requests with your GitHub token',
   'slack.signingSecret': 'decides who can make Perch answer Slack commands',
+  'tasks.claudePath': 'decides which program Perch runs for tasks',
+  'tasks.allowBypassPermissions': 'lets tasks edit files and run commands without asking anyone',
 } as const satisfies Record<string, string>;
 
 export type SecuritySetting = keyof typeof SECURITY_SETTINGS;
@@ -136,6 +155,7 @@ export const SPENDING_LIMITS = {
   'rateLimit.requestsPerMinute': { zeroMeansOff: true },
   'rateLimit.webhooksPerMinute': { zeroMeansOff: true },
   'claude.maxConcurrentRequests': { zeroMeansOff: false },
+  'tasks.maxConcurrent': { zeroMeansOff: false },
 } as const satisfies Record<string, { zeroMeansOff: boolean }>;
 
 /**

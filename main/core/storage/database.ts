@@ -155,6 +155,113 @@ const MIGRATIONS: ReadonlyArray<string> = [
   );
   CREATE INDEX reviews_by_time ON reviews (created_at DESC);
   `,
+  `
+  -- Folders tasks may work in (added only from the desktop app or the CLI). path is the real path.
+  CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+
+  -- Claude Code at work in a workspace. Times are epoch ms; the process columns let a restart
+  -- find an agent left running by a crash.
+  CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    -- The workspace as it was when the task was made: a removed workspace leaves its tasks readable.
+    workspace_id TEXT REFERENCES workspaces (id) ON DELETE SET NULL,
+    workspace_name TEXT NOT NULL,
+    workspace_path TEXT NOT NULL,
+    title TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'needs_approval', 'done', 'failed', 'stopped')),
+    permission_mode TEXT NOT NULL,
+    model TEXT NOT NULL,
+    max_turns INTEGER,
+    max_budget_usd REAL,
+    allowed_tools TEXT NOT NULL DEFAULT '[]',
+    source TEXT NOT NULL,
+    unattended INTEGER NOT NULL DEFAULT 0,
+    -- The prompt of the turn waiting in the queue (the first, or a follow-up).
+    pending_prompt TEXT,
+    agent_session_id TEXT,
+    agent_info TEXT,
+    result TEXT,
+    error_type TEXT,
+    error_message TEXT,
+    turns INTEGER NOT NULL DEFAULT 0,
+    duration_ms INTEGER NOT NULL DEFAULT 0,
+    pid INTEGER,
+    pid_started TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER
+  );
+  CREATE INDEX tasks_by_recency ON tasks (created_at DESC, id DESC);
+  CREATE INDEX tasks_by_status ON tasks (status, created_at);
+
+  -- What the agent did, as Perch's events (text, tool_use, tool_result, …), in order.
+  CREATE TABLE task_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    data TEXT NOT NULL,
+    text TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL,
+    UNIQUE (task_id, seq)
+  );
+
+  -- The agent's own messages, exactly as the SDK gave them (partial stream events aside).
+  CREATE TABLE task_messages (
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (task_id, seq)
+  );
+
+  CREATE TABLE task_permissions (
+    id TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    tool_use_id TEXT,
+    tool TEXT NOT NULL,
+    input TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'allowed', 'denied', 'timed_out', 'cancelled')),
+    message TEXT,
+    created_at INTEGER NOT NULL,
+    decided_at INTEGER
+  );
+  CREATE INDEX task_permissions_by_task ON task_permissions (task_id, created_at);
+
+  -- Each file as it was before the task first changed it (exists = 0: it did not exist).
+  CREATE TABLE task_files (
+    task_id TEXT NOT NULL REFERENCES tasks (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    existed INTEGER NOT NULL,
+    content BLOB,
+    too_large INTEGER NOT NULL DEFAULT 0,
+    captured_at INTEGER NOT NULL,
+    PRIMARY KEY (task_id, path)
+  );
+
+  CREATE VIRTUAL TABLE task_events_fts USING fts5 (
+    text,
+    content = 'task_events',
+    content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+  );
+  CREATE TRIGGER task_events_fts_insert AFTER INSERT ON task_events WHEN new.text != '' BEGIN
+    INSERT INTO task_events_fts (rowid, text) VALUES (new.id, new.text);
+  END;
+  CREATE TRIGGER task_events_fts_delete AFTER DELETE ON task_events WHEN old.text != '' BEGIN
+    INSERT INTO task_events_fts (task_events_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  END;
+
+  -- Usage by a task's agent, through the relay.
+  ALTER TABLE usage ADD COLUMN task_id TEXT;
+  CREATE INDEX usage_by_task ON usage (task_id) WHERE task_id IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

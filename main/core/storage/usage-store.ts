@@ -3,13 +3,15 @@ import { estimateCostUsd, type TokenUsage } from '../claude/pricing.js';
 import type { Db } from './database.js';
 
 /** Who asked Claude: Perch's own chat API, the Anthropic relay, or the OpenAI-compatible endpoint. */
-export type UsageSource = 'chat' | 'anthropic' | 'openai' | 'jobs' | 'github' | 'slack';
+export type UsageSource = 'chat' | 'anthropic' | 'openai' | 'jobs' | 'github' | 'slack' | 'task';
 
 export interface UsageRecord {
   source: UsageSource;
   model: string;
   usage: TokenUsage;
   sessionId?: string | undefined;
+  /** The task whose agent asked (through the relay). */
+  taskId?: string | undefined;
 }
 
 export interface UsageTotals {
@@ -65,6 +67,7 @@ const SOURCE_LABELS: Record<UsageSource, string> = {
   jobs: 'Scheduled prompts',
   github: 'GitHub reviews',
   slack: 'Slack commands',
+  task: 'Tasks',
 };
 
 const labelOfSource = (source: string): string => (source in SOURCE_LABELS ? SOURCE_LABELS[source as UsageSource] : source);
@@ -140,6 +143,7 @@ export interface UsageRow {
   cache_read_input_tokens: number;
   cost_usd: number | null;
   session_id: string | null;
+  task_id: string | null;
 }
 
 /** Rows wait at most this long before they are written, many to one transaction. */
@@ -158,6 +162,7 @@ export class UsageStore {
   private readonly byModel;
   private readonly bySource;
   private readonly bySession;
+  private readonly byTask;
   private pending: UsageRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** Told about every row as it is recorded (metrics, the daily budget), before it is written. */
@@ -169,10 +174,10 @@ export class UsageStore {
   ) {
     this.insert = db.prepare(
       `INSERT INTO usage (created_at, source, model, input_tokens, output_tokens,
-         cache_creation_input_tokens, cache_read_input_tokens, cost_usd, session_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         cache_creation_input_tokens, cache_read_input_tokens, cost_usd, session_id, task_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // Positional parameters: binding nine by name cost half as much again per row.
+    // Positional parameters: binding ten by name cost half as much again per row.
     this.insertMany = db.transaction((rows: UsageRow[]) => {
       for (const row of rows) {
         this.insert.run(
@@ -185,6 +190,7 @@ export class UsageStore {
           row.cache_read_input_tokens,
           row.cost_usd,
           row.session_id,
+          row.task_id,
         );
       }
     });
@@ -216,9 +222,16 @@ export class UsageStore {
        FROM usage u LEFT JOIN sessions s ON s.id = u.session_id
        WHERE ${IN_PERIOD} GROUP BY COALESCE(s.id, u.source)`,
     );
+    this.byTask = db.prepare<[string], UsageAmounts>(`SELECT ${AMOUNTS} FROM usage u WHERE u.task_id = ?`);
   }
 
-  record({ source, model, usage, sessionId }: UsageRecord): void {
+  /** What one task's agent used, through the relay. */
+  ofTask(taskId: string): UsageAmounts {
+    this.flush();
+    return amountsOf(this.byTask.get(taskId) as UsageAmounts);
+  }
+
+  record({ source, model, usage, sessionId, taskId }: UsageRecord): void {
     const row: UsageRow = {
       created_at: this.now(),
       source,
@@ -229,6 +242,7 @@ export class UsageStore {
       cache_read_input_tokens: usage.cache_read_input_tokens ?? 0,
       cost_usd: estimateCostUsd(model, usage),
       session_id: sessionId ?? null,
+      task_id: taskId ?? null,
     };
     this.pending.push(row);
     this.onRecorded?.(row);
