@@ -418,7 +418,8 @@ describe('keys and money', () => {
     perch.upstream.enqueue(toolCall('toolu_env', 'Bash', { command: 'env', description: 'show env' }), finalAnswer('Seen.'));
     const task = await startTask(perch, { prompt: 'Show the environment', workspace: folder, allowed_tools: ['Bash(env)'] });
     const done = await waitForTask(perch, task.id, settled);
-    const output = String((done.transcript ?? []).find((event) => event.type === 'tool_result')?.data.content ?? '');
+    const result = (done.transcript ?? []).find((event) => event.type === 'tool_result');
+    const output = (result?.data as { content?: string } | undefined)?.content ?? '';
     expect(output).toContain('ANTHROPIC_AUTH_TOKEN=perch_agent_');
     expect(output).toContain(`CLAUDE_CONFIG_DIR=${path.join(perch.dataDir, 'claude')}`);
     expect(output).not.toContain(TEST_API_KEY);
