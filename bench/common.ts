@@ -156,6 +156,7 @@ export async function startPerch(options: PerchOptions): Promise<Perch> {
     {
       env: {
         PATH: process.env.PATH,
+        HOME: process.env.HOME,
         PERCH_DATA_DIR: dataDir,
         PERCH_UPSTREAM_URL: options.upstreamUrl,
         ANTHROPIC_API_KEY: API_KEY,

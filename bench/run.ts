@@ -14,9 +14,10 @@ import { measureFootprint } from './footprint.js';
 import { measureHistory } from './history.js';
 import { measureRelay } from './relay.js';
 import { measureStreams } from './streams.js';
+import { measureTasks } from './tasks.js';
 import { measureUi } from './ui.js';
 
-const GROUPS = ['relay', 'streams', 'footprint', 'history', 'ui'] as const;
+const GROUPS = ['relay', 'streams', 'footprint', 'history', 'ui', 'tasks'] as const;
 type Group = (typeof GROUPS)[number];
 
 const full = process.argv.includes('--full');
@@ -67,6 +68,7 @@ const runs: Record<Group, () => Promise<Record<string, unknown>>> = {
   footprint: () => measureFootprint({ full, settings: NO_RATE_LIMIT, bin }),
   history: () => Promise.resolve(measureHistory()),
   ui: () => measureUi(path.join(root, 'out/renderer')),
+  tasks: () => measureTasks({ full, settings: NO_RATE_LIMIT, bin }),
 };
 
 const started = performance.now();

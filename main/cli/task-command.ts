@@ -254,6 +254,7 @@ async function followTask(
   environment: CliEnvironment,
   readLine: LineReader,
   colors: boolean,
+  quiet: boolean,
 ): Promise<Task> {
   const { out } = environment;
   const printer = new TaskPrinter(out, workspace, colors);
@@ -268,7 +269,7 @@ async function followTask(
         await asking;
         return event.data as Task;
       }
-      printer.print(event);
+      if (!quiet) printer.print(event);
       if (event.event === 'permission_request') {
         pending.push(event.data as (typeof pending)[number]);
         // One question at a time, in order; the stream goes on being read meanwhile.
@@ -277,7 +278,7 @@ async function followTask(
           if (!request) return;
           const answer = await askAt(readLine, out, request);
           if (!answer) {
-            out.stdout('  (Nobody can answer here: decide in the web UI, or with POST …/permissions/<id>. Waiting.)');
+            if (!quiet) out.stdout('  (Nobody can answer here: decide in the web UI, or with POST …/permissions/<id>. Waiting.)');
             return;
           }
           try {
@@ -363,6 +364,7 @@ async function runTask(
       environment,
       flags.json ? () => Promise.resolve(undefined) : readLine,
       colors,
+      flags.json === true,
     );
   } catch (error) {
     if ((error as Error).name === 'AbortError') {

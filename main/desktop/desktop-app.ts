@@ -10,6 +10,7 @@ import { createLogger, type Logger } from '../core/logger.js';
 import { resolveDataDir } from '../core/paths.js';
 import type { Settings } from '../core/settings/schema.js';
 import { startService, type RunningService } from '../service.js';
+import { loginShellPath } from './shell-path.js';
 import { jobNotice, TrayActivity, type DesktopNotice } from './activity.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appPageUrl, serveRendererFile } from './app-protocol.js';
 import { guardContents, permissionAllowed } from './hardening.js';
@@ -228,9 +229,14 @@ class DesktopShell {
       env: this.options.env,
       onWarning: (message) => this.logger.warn(message),
     });
+    // The service's own copy: a task's agent takes PATH from it when its turn starts.
+    const env = { ...this.options.env };
+    void loginShellPath(env, this.options.platform).then((shellPath) => {
+      if (shellPath) env.PATH = shellPath;
+    });
     const serviceOptions = {
       dataDir,
-      env: this.options.env,
+      env,
       logger: this.logger,
       staticDir: this.rendererDir,
       desktopSecret: this.desktopSecret,

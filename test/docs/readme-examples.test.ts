@@ -41,18 +41,24 @@ describe('README API examples', () => {
       cwd: repositoryRoot,
       env: { PATH: process.env.PATH, HOME: process.env.HOME, PERCH_DATA_DIR: perch.dataDir },
       encoding: 'utf8',
-      timeout: 60_000,
+      timeout: 120_000,
     });
     expect(result.stderr).toBe('');
     const outputs = result.stdout.split(/@@example \d+\n/).slice(1);
     expect(outputs).toHaveLength(examples.length);
     outputs.forEach((output, index) => {
-      // No answer in the output is an error (Perch's errors are objects with a top-level "error").
-      const errors = jsonObjectsIn(output).filter((value) => 'error' in value);
+      // No answer in the output is an error (Perch's errors are objects with a top-level "error"; a
+      // task says `"error": null` while it has none).
+      const errors = jsonObjectsIn(output).filter((value) => 'error' in value && value.error !== null);
       expect(errors, `example ${index}:\n${examples[index]}`).toEqual([]);
     });
-    // The examples really reached Claude (the fake upstream): chat, stream, two turns, file, review.
-    expect(perch.upstream.messageRequests.length).toBeGreaterThanOrEqual(6);
+    // The examples really reached Claude (the fake upstream): chat, stream, two turns, file, review, a task.
+    expect(perch.upstream.messageRequests.length).toBeGreaterThanOrEqual(7);
     expect(outputs.join('')).toContain('event: done');
+    // The task worked in this repository, through the relay, and finished its turns.
+    expect(
+      perch.upstream.messageRequests.some((request) => String(request.headers['user-agent']).startsWith('claude-cli/')),
+    ).toBe(true);
+    expect(outputs.join('')).toContain('"status":"done"');
   });
 });

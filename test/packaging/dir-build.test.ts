@@ -5,7 +5,7 @@
  * rebuilt (that would recompile better-sqlite3 in place, for the wrong ABI, under running tests).
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -165,6 +165,18 @@ describe('a --linux dir build of the built app', () => {
     const native = '/node_modules/better-sqlite3/build/Release/better_sqlite3.node';
     expect(entries.find((entry) => entry.path === native)?.unpacked).toBe(true);
     expect(existsSync(path.join(resources, 'app.asar.unpacked', native))).toBe(true);
+  });
+
+  it("leaves Claude Code's agent for this platform outside the archive, runnable, and no other platform's", () => {
+    const agent = `/node_modules/@anthropic-ai/claude-agent-sdk-${process.platform}-${process.arch}/claude`;
+    expect(entries.find((entry) => entry.path === agent)?.unpacked).toBe(true);
+    const unpacked = path.join(resources, 'app.asar.unpacked', agent);
+    expect(existsSync(unpacked)).toBe(true);
+    expect(statSync(unpacked).mode & 0o111).not.toBe(0);
+    const agents = [...paths].filter((file) =>
+      /^\/node_modules\/@anthropic-ai\/claude-agent-sdk-[^/]+\/package\.json$/.test(file),
+    );
+    expect(agents).toEqual([`/node_modules/@anthropic-ai/claude-agent-sdk-${process.platform}-${process.arch}/package.json`]);
   });
 
   it("leaves out better-sqlite3's C sources and compiler leftovers", () => {

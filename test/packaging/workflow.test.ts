@@ -3,6 +3,7 @@ import { fromRoot, readYaml } from './electron-builder.js';
 
 interface Step {
   name?: string;
+  if?: string;
   uses?: string;
   run?: string;
   with?: Record<string, unknown>;
@@ -49,6 +50,17 @@ describe('the release workflow', () => {
       runs.findIndex((run) => run.includes(command)),
     );
     expect(order.every((index) => index >= 0)).toBe(true);
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+  });
+
+  it("gives the macOS builds Claude Code's agent for both architectures, at the installed SDK's version", () => {
+    const step = packaging.steps.find((each) => each.run?.includes('claude-agent-sdk-darwin-'));
+    expect(step).toMatchObject({ if: "runner.os == 'macOS'" });
+    expect(step?.run).toContain('for arch in arm64 x64');
+    expect(step?.run).toContain("require('@anthropic-ai/claude-agent-sdk/package.json').version");
+    const order = ['npm run build', 'claude-agent-sdk-darwin-', 'npx electron-builder'].map((command) =>
+      runs.findIndex((run) => run.includes(command)),
+    );
     expect([...order].sort((a, b) => a - b)).toEqual(order);
   });
 

@@ -89,8 +89,8 @@ export const settingsSchema = z.object({
       claudePath: z.string().trim().default(''),
       /** Whether a task may use the bypassPermissions mode (commands and edits without asking). */
       allowBypassPermissions: z.boolean().default(false),
-      /** How long a permission request waits for a person before it counts as not allowed (0: forever). */
-      approvalTimeoutMinutes: z.number().int().min(0).max(10_080).default(60),
+      /** How long a permission request waits for a person before it counts as not allowed (0: forever; 0.5 is 30 s). */
+      approvalTimeoutMinutes: z.number().min(0).max(10_080).default(60),
       /** A turn whose agent sends nothing for this long (nobody being asked) is ended. */
       idleTimeoutMinutes: z.number().int().min(1).max(1440).default(30),
     })

@@ -60,13 +60,14 @@ export async function descendantsOf(pid: number): Promise<number[]> {
   return found;
 }
 
+/** Whether a process still runs (a zombie, ended but not yet reaped by its parent, does not). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+  return process.platform !== 'linux' || readStat(pid)?.[0] !== 'Z';
 }
 
 const signal = (pid: number, name: NodeJS.Signals): void => {
@@ -79,7 +80,8 @@ const signal = (pid: number, name: NodeJS.Signals): void => {
 
 /**
  * What tells this process apart from a later one that reuses its pid: its start time (Linux:
- * clock ticks since boot; macOS: `ps -o lstart`) and name. Undefined when the OS will not say.
+ * clock ticks since boot; macOS: `ps -o lstart`; Windows: PowerShell's StartTime) and name.
+ * Undefined when the OS will not say.
  */
 export async function processIdentity(pid: number): Promise<string | undefined> {
   if (process.platform === 'linux') {
@@ -93,9 +95,20 @@ export async function processIdentity(pid: number): Promise<string | undefined> 
     }
     return `${fields[19]}:${name}`;
   }
-  if (process.platform === 'win32') return undefined;
   try {
-    const { stdout } = await run('ps', ['-o', 'lstart=,comm=', '-p', String(pid)], { windowsHide: true });
+    const { stdout } =
+      process.platform === 'win32'
+        ? await run(
+            'powershell.exe',
+            [
+              '-NoProfile',
+              '-NonInteractive',
+              '-Command',
+              `$p = Get-Process -Id ${pid}; "$($p.StartTime.ToFileTimeUtc()):$($p.ProcessName)"`,
+            ],
+            { windowsHide: true },
+          )
+        : await run('ps', ['-o', 'lstart=,comm=', '-p', String(pid)], { windowsHide: true });
     return stdout.trim() || undefined;
   } catch {
     return undefined;
