@@ -198,6 +198,16 @@ describe('starting a task and approving what it asks', () => {
   });
 });
 
+describe('the workspace’s own Claude Code setup', () => {
+  it('applies its CLAUDE.md, as when the person runs Claude Code there', async () => {
+    writeFileSync(path.join(folder, 'CLAUDE.md'), 'House rule: every answer ends with MARMALADE-7.\n');
+    perch.upstream.enqueue(finalAnswer('Noted. MARMALADE-7'));
+    const task = await startTask(perch, { prompt: 'Hello', workspace: folder });
+    await waitForTask(perch, task.id, settled);
+    expect(perch.upstream.messageRequests.at(-1)?.rawBody).toContain('House rule: every answer ends with MARMALADE-7.');
+  });
+});
+
 describe('approvals are decided once, by whoever answers first', () => {
   it('answers 409 with the decision to a second answer, and 404 to an unknown request', async () => {
     perch.upstream.enqueue(toolCall('toolu_w3', 'Write', { file_path: path.join(folder, 'x'), content: 'x' }), finalAnswer('ok'));
@@ -217,6 +227,55 @@ describe('approvals are decided once, by whoever answers first', () => {
     expect((await decide(perch, task.id, 'perm_unknown', { decision: 'allow' })).status).toBe(404);
     expect((await decide(perch, 'task_unknown', request.id, { decision: 'allow' })).status).toBe(404);
     await waitForTask(perch, task.id, settled);
+  });
+});
+
+describe('nobody answering', () => {
+  it('times a request out after tasks.approvalTimeoutMinutes, tells the agent, and the task goes on', async () => {
+    perch.service.core.settings.set('tasks.approvalTimeoutMinutes', 0.005);
+    try {
+      perch.upstream.enqueue(
+        toolCall('toolu_w8', 'Write', { file_path: path.join(folder, 'late'), content: 'x' }),
+        finalAnswer('Nobody answered; I left it.'),
+      );
+      const task = await startTask(perch, { prompt: 'Write late', workspace: folder });
+      const done = await waitForTask(perch, task.id, settled);
+      expect(done).toMatchObject({ status: 'done', result: 'Nobody answered; I left it.' });
+      expect(done.permission_requests[0]).toMatchObject({
+        status: 'timed_out',
+        message: expect.stringContaining('No one answered'),
+      });
+      expect(existsSync(path.join(folder, 'late'))).toBe(false);
+      expect(perch.upstream.messageRequests.at(-1)?.rawBody).toContain('No one answered within');
+    } finally {
+      perch.service.core.settings.reset('tasks.approvalTimeoutMinutes');
+    }
+  });
+});
+
+describe('the queue', () => {
+  it('runs one writing task per workspace at a time; a plan-mode task and another workspace go ahead', async () => {
+    const other = projectFolder();
+    perch.service.core.workspaces.add(other, `ws-${path.basename(other)}`);
+    perch.service.core.settings.set('tasks.maxConcurrent', 3);
+    try {
+      perch.upstream.enqueue(toolCall('toolu_q2', 'Write', { file_path: path.join(folder, 'one'), content: '1' }));
+      const writer = await startTask(perch, { prompt: 'write one', workspace: folder });
+      await nextRequest(perch, writer.id);
+      const second = await startTask(perch, { prompt: 'write two', workspace: folder });
+      perch.upstream.enqueue(finalAnswer('Here is the plan.'));
+      const planner = await startTask(perch, { prompt: 'plan three', workspace: folder, permission_mode: 'plan' });
+      expect((await waitForTask(perch, planner.id, settled)).status).toBe('done');
+      perch.upstream.enqueue(finalAnswer('Elsewhere, done.'));
+      const elsewhere = await startTask(perch, { prompt: 'other place', workspace: other });
+      expect((await waitForTask(perch, elsewhere.id, settled)).status).toBe('done');
+      expect((await getTask(perch, second.id)).status).toBe('queued');
+      perch.upstream.enqueue(finalAnswer('Second, after the first.'));
+      await perch.request(`/api/v1/tasks/${writer.id}/stop`, { method: 'POST' });
+      expect(await waitForTask(perch, second.id, settled)).toMatchObject({ status: 'done', result: 'Second, after the first.' });
+    } finally {
+      perch.service.core.settings.reset('tasks.maxConcurrent');
+    }
   });
 });
 
