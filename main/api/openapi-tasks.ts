@@ -145,6 +145,19 @@ export const TASK_ROUTES: RouteDoc[] = [
   },
   {
     method: 'get',
+    path: '/api/v1/tasks/:id/export',
+    summary: "Download the task's transcript: Markdown to read, or JSON with its events and changes.",
+    tag: TAG,
+    query: request.exportQuery,
+    responses: {
+      200: { description: 'The transcript, as an attachment (text/markdown or application/json)' },
+      400: error('An unknown format'),
+      ...UNAUTHORIZED,
+      ...NO_TASK,
+    },
+  },
+  {
+    method: 'get',
     path: '/api/v1/tasks/:id/files',
     summary: "Download a file from the task's workspace (nothing outside it, through `..` or a link).",
     tag: TAG,

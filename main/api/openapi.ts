@@ -222,6 +222,18 @@ export const ROUTES: RouteDoc[] = [
     responses: { 204: { description: 'Deleted' }, ...errors(401, 404) },
   },
   {
+    method: 'get',
+    path: '/api/v1/sessions/:id/export',
+    summary: 'Download a conversation: Markdown to read, or JSON with every message.',
+    tag: 'Sessions',
+    query: request.exportQuery,
+    responses: {
+      200: { description: 'The conversation, as an attachment (text/markdown or application/json)' },
+      ...errors(400, 401, 404),
+    },
+  },
+
+  {
     method: 'post',
     path: '/api/v1/file/analyze',
     summary: 'Analyze an uploaded file: text or code, PNG/JPEG/GIF/WebP images, PDFs (api.maxUploadMb, 10 MB by default).',

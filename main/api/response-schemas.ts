@@ -221,6 +221,14 @@ export const job = z.object({
   enabled: z.boolean(),
   missed: z.enum(['skip', 'run_once']),
   output: z.object({ notify: z.boolean().optional(), file: z.string().optional(), url: z.string().optional() }),
+  task: z
+    .object({
+      workspace: z.string().meta({ description: 'The workspace id.' }),
+      permission_mode: z.enum(['default', 'acceptEdits', 'plan']),
+      allowed_tools: z.array(z.string()),
+    })
+    .nullable()
+    .meta({ description: 'Set when the job runs its prompt as a task.' }),
   running: z.boolean(),
   last_run_at: z.iso.datetime().nullable(),
   next_run_at: z.iso.datetime().nullable().meta({ description: 'Null when the job is disabled.' }),
@@ -250,6 +258,7 @@ export const jobRun = z.object({
     .record(z.string(), z.string())
     .nullable()
     .meta({ description: 'What happened to each output (file, url, notify).' }),
+  task_id: z.string().nullable().meta({ description: 'The task this run started, for a job that runs as a task.' }),
 });
 
 export const jobRunList = z.object({ runs: z.array(jobRun), has_more: z.boolean() });

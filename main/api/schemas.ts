@@ -192,6 +192,20 @@ const jobFields = {
     .optional()
     .meta({ description: 'Runs missed while asleep or off: one late run (default) or none.' }),
   output: jobOutput.optional(),
+  task: z
+    .object({
+      workspace: z.string().trim().min(1).max(4096).meta({ description: 'A registered workspace: id, name or a path in it.' }),
+      permission_mode: z
+        .enum(['default', 'acceptEdits', 'plan'])
+        .optional()
+        .meta({ description: 'Never bypassPermissions: nobody watches a scheduled task.' }),
+      allowed_tools: z.array(z.string().trim().min(1).max(500)).max(64).optional(),
+    })
+    .nullish()
+    .meta({
+      description:
+        'Run the prompt as a task (Claude Code at work in the workspace) instead of asking once. A request that needs a yes pauses the task and tells you.',
+    }),
 };
 
 export const createJobRequest = z.object(jobFields);
@@ -296,4 +310,8 @@ export const taskFileQuery = z.object({
 export const addWorkspaceRequest = z.object({
   path: z.string().trim().min(1).max(4096),
   name: z.string().trim().min(1).max(64).optional(),
+});
+
+export const exportQuery = z.object({
+  format: z.enum(['md', 'json']).default('md').meta({ description: 'md: to read; json: everything Perch keeps.' }),
 });

@@ -162,9 +162,10 @@ export class PerchCore {
       // Only the desktop app shows notifications; it listens for finished jobs.
       outputs: options.outputs ?? systemOutputChannels(() => this.events.listenerCount('job:finished') > 0),
       outputsDir,
+      tasks: () => this.tasks.forJobs(),
     });
-    this.jobs = new Jobs(jobStore, this.scheduler, clock, outputsDir);
     this.workspaces = new WorkspaceStore(this.db, dataDir, () => clock.now());
+    this.jobs = new Jobs(jobStore, this.scheduler, clock, outputsDir, this.workspaces);
     this.tasks = new TaskService({
       store: new TaskStore(this.db, () => clock.now()),
       workspaces: this.workspaces,

@@ -1,4 +1,5 @@
 import type { RequestHandler, Response } from 'express';
+import type { ExportFile } from '../../core/export.js';
 import { PerchError } from '../../core/errors.js';
 import type { PerchCore } from '../../core/perch-core.js';
 import type { ChangeOrigin } from '../../core/settings/change-policy.js';
@@ -32,3 +33,10 @@ export const given = <T>(value: T | null | undefined): T | undefined => value ??
  * (they carry its per-launch secret), or any other client holding the token.
  */
 export const originOf = (res: Response): ChangeOrigin => (res.locals.desktop === true ? 'desktop' : 'client');
+
+/** A conversation or transcript as a download. */
+export function sendExport(res: Response, file: ExportFile): void {
+  res.setHeader('Content-Type', file.contentType);
+  res.setHeader('Content-Disposition', `attachment; filename="${file.filename}"`);
+  res.send(file.body);
+}

@@ -1,7 +1,8 @@
 import { Router } from 'express';
-import { createSessionRequest, listSessionsQuery, searchQuery, updateSessionRequest } from '../schemas.js';
+import { sessionExport } from '../../core/export.js';
+import { createSessionRequest, exportQuery, listSessionsQuery, searchQuery, updateSessionRequest } from '../schemas.js';
 import { parseInput } from '../validation.js';
-import { given, methodNotAllowed, type RouteContext } from './context.js';
+import { given, methodNotAllowed, sendExport, type RouteContext } from './context.js';
 
 /** Saved conversations: list, create, read with messages, rename, delete, and search. */
 export function sessionRoutes({ core }: RouteContext): Router {
@@ -47,5 +48,14 @@ export function sessionRoutes({ core }: RouteContext): Router {
       res.status(204).end();
     })
     .all(methodNotAllowed('GET', 'PATCH', 'DELETE'));
+
+  router
+    .route('/api/v1/sessions/:id/export')
+    .get((req, res) => {
+      const { format } = parseInput(exportQuery, req.query);
+      const session = store.requireSession(req.params.id);
+      sendExport(res, sessionExport(session, store.messages(session.id), format, new Date().toISOString()));
+    })
+    .all(methodNotAllowed('GET'));
   return router;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { PerchError } from '../../core/errors.js';
+import { taskExport, type TaskForExport } from '../../core/export.js';
 import { desktopOnly } from '../../core/settings/change-policy.js';
 import { eventJson, type LiveEvent } from '../../core/tasks/task-service.js';
 import { workspaceJson } from '../../core/tasks/workspaces.js';
@@ -8,6 +9,7 @@ import {
   addWorkspaceRequest,
   createTaskRequest,
   decisionRequest,
+  exportQuery,
   followUpRequest,
   listTasksQuery,
   searchQuery,
@@ -16,7 +18,7 @@ import {
 } from '../schemas.js';
 import { SseStream } from '../sse.js';
 import { parseInput } from '../validation.js';
-import { methodNotAllowed, originOf, type RouteContext } from './context.js';
+import { methodNotAllowed, originOf, sendExport, type RouteContext } from './context.js';
 
 /** The Last-Event-ID a reconnecting client sends, as a number (0 when absent or not one). */
 function lastEventId(header: string | string[] | undefined): number {
@@ -146,6 +148,16 @@ export function taskRoutes({ core }: RouteContext): Router {
     .route('/api/v1/tasks/:id/changes')
     .get(async (req, res) => {
       res.json({ changes: await tasks.changes(req.params.id) });
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/api/v1/tasks/:id/export')
+    .get(async (req, res) => {
+      const { format } = parseInput(exportQuery, req.query);
+      const task = tasks.get(req.params.id) as unknown as TaskForExport;
+      const changes = await tasks.changes(req.params.id);
+      sendExport(res, taskExport({ ...task, changes }, format, new Date().toISOString()));
     })
     .all(methodNotAllowed('GET'));
 

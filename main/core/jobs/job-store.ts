@@ -23,6 +23,15 @@ export interface JobOutput {
   trusted?: boolean | undefined;
 }
 
+/** A job that runs its prompt as a task: Claude Code at work in a workspace, nobody watching. */
+export interface JobTask {
+  workspace_id: string;
+  /** Never bypassPermissions: an unexpected request pauses the task and tells the person. */
+  permission_mode: 'default' | 'acceptEdits' | 'plan';
+  /** Tools that run without asking, as Claude Code writes them ("Bash(npm test)"). */
+  allowed_tools: string[];
+}
+
 /** A job as stored (times in epoch ms). */
 export interface JobRecord {
   id: string;
@@ -36,6 +45,8 @@ export interface JobRecord {
   enabled: boolean;
   missed: MissedPolicy;
   output: JobOutput;
+  /** Run the prompt as a task instead of asking Claude once. */
+  task: JobTask | null;
   last_run_at: number | null;
   next_run_at: number | null;
   created_at: number;
@@ -58,11 +69,14 @@ export interface RunRecord {
   cost_usd: number | null;
   /** What happened to each output (JSON: {"file": "appended", "url": "HTTP 500 …"}). */
   delivery: string | null;
+  /** The task this run started (a job that runs as a task). */
+  task_id: string | null;
 }
 
-interface JobRow extends Omit<JobRecord, 'enabled' | 'output'> {
+interface JobRow extends Omit<JobRecord, 'enabled' | 'output' | 'task'> {
   enabled: number;
   output: string;
+  task: string | null;
 }
 
 /** What a new job is made from: everything but its id and the times Perch keeps. */
@@ -73,7 +87,12 @@ export const scheduleOf = (job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-const toJob = (row: JobRow): JobRecord => ({ ...row, enabled: row.enabled === 1, output: JSON.parse(row.output) as JobOutput });
+const toJob = (row: JobRow): JobRecord => ({
+  ...row,
+  enabled: row.enabled === 1,
+  output: JSON.parse(row.output) as JobOutput,
+  task: row.task === null ? null : (JSON.parse(row.task) as JobTask),
+});
 
 /** Jobs and their run history, in SQLite: a restart keeps them and knows when each last ran. */
 export class JobStore {
@@ -87,13 +106,13 @@ export class JobStore {
       all: db.prepare<[], JobRow>(`SELECT * FROM jobs ORDER BY created_at, id`),
       one: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE id = ?`),
       insert: db.prepare(
-        `INSERT INTO jobs (id, name, prompt, cron, timezone, interval_seconds, model, system, enabled, missed, output, next_run_at, created_at, updated_at)
-         VALUES (@id, @name, @prompt, @cron, @timezone, @interval_seconds, @model, @system, @enabled, @missed, @output, @next_run_at, @now, @now)`,
+        `INSERT INTO jobs (id, name, prompt, cron, timezone, interval_seconds, model, system, enabled, missed, output, task, next_run_at, created_at, updated_at)
+         VALUES (@id, @name, @prompt, @cron, @timezone, @interval_seconds, @model, @system, @enabled, @missed, @output, @task, @next_run_at, @now, @now)`,
       ),
       update: db.prepare(
         `UPDATE jobs SET name = @name, prompt = @prompt, cron = @cron, timezone = @timezone, interval_seconds = @interval_seconds,
-           model = @model, system = @system, enabled = @enabled, missed = @missed, output = @output, next_run_at = @next_run_at,
-           updated_at = @now WHERE id = @id`,
+           model = @model, system = @system, enabled = @enabled, missed = @missed, output = @output, task = @task,
+           next_run_at = @next_run_at, updated_at = @now WHERE id = @id`,
       ),
       remove: db.prepare(`DELETE FROM jobs WHERE id = ?`),
       setTimes: db.prepare(`UPDATE jobs SET last_run_at = COALESCE(?, last_run_at), next_run_at = ? WHERE id = ?`),
@@ -112,6 +131,7 @@ export class JobStore {
          ORDER BY started_at DESC, id DESC LIMIT ?`,
       ),
       run: db.prepare<[string], RunRecord>(`SELECT * FROM job_runs WHERE id = ?`),
+      setRunTask: db.prepare(`UPDATE job_runs SET task_id = ? WHERE id = ?`),
       lastOutput: db.prepare<[string], { output: string }>(
         `SELECT output FROM job_runs WHERE job_id = ? AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1`,
       ),
@@ -154,6 +174,7 @@ export class JobStore {
       id,
       enabled: job.enabled ? 1 : 0,
       output: JSON.stringify(job.output),
+      task: job.task === null ? null : JSON.stringify(job.task),
       next_run_at: nextRunAt,
       now: this.now(),
     };
@@ -184,7 +205,7 @@ export class JobStore {
       cost_usd?: number | null;
       delivery?: Record<string, string> | null;
     },
-  ): RunRecord {
+  ): RunRecord | undefined {
     this.statements.finishRun.run({
       id,
       finished_at: this.now(),
@@ -197,7 +218,8 @@ export class JobStore {
       cost_usd: result.cost_usd ?? null,
       delivery: result.delivery && Object.keys(result.delivery).length ? JSON.stringify(result.delivery) : null,
     });
-    return this.statements.run.get(id) as RunRecord;
+    // Undefined when the job (and its history) was deleted while the run went on.
+    return this.statements.run.get(id);
   }
 
   /** Newest first; `before` is the id of the last run of the previous page. */
@@ -211,6 +233,11 @@ export class JobStore {
       rows = this.statements.runs.all(jobId, limit + 1);
     }
     return { runs: rows.slice(0, limit), has_more: rows.length > limit };
+  }
+
+  /** Links a run to the task it started. */
+  setRunTask(runId: string, taskId: string): void {
+    this.statements.setRunTask.run(taskId, runId);
   }
 
   lastOutput(jobId: string): string | null {
@@ -236,6 +263,10 @@ export function jobJson(job: JobRecord, running: boolean): Record<string, unknow
     enabled: job.enabled,
     missed: job.missed,
     output: { ...job.output, trusted: undefined },
+    task:
+      job.task === null
+        ? null
+        : { workspace: job.task.workspace_id, permission_mode: job.task.permission_mode, allowed_tools: job.task.allowed_tools },
     running,
     last_run_at: iso(job.last_run_at),
     next_run_at: iso(job.next_run_at),
@@ -260,5 +291,6 @@ export function runJson(run: RunRecord): Record<string, unknown> {
     usage: hasUsage ? { input_tokens: run.input_tokens ?? 0, output_tokens: run.output_tokens ?? 0 } : null,
     cost_usd: run.cost_usd,
     delivery: run.delivery ? (JSON.parse(run.delivery) as Record<string, string>) : null,
+    task_id: run.task_id,
   };
 }

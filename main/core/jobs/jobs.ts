@@ -4,7 +4,17 @@ import { PerchError, invalidRequest } from '../errors.js';
 import { namesNonPublicHost } from '../network-reach.js';
 import type { ChangeOrigin } from '../settings/change-policy.js';
 import type { Clock } from '../clock.js';
-import { jobJson, runJson, type JobOutput, type JobRecord, type JobStore, type MissedPolicy, type NewJob } from './job-store.js';
+import type { WorkspaceStore } from '../tasks/workspaces.js';
+import {
+  jobJson,
+  runJson,
+  type JobOutput,
+  type JobRecord,
+  type JobStore,
+  type JobTask,
+  type MissedPolicy,
+  type NewJob,
+} from './job-store.js';
 import { resolveOutputFile } from './outputs.js';
 import { systemTimeZone, validateCron, validateTimeZone } from './schedule.js';
 import type { JobScheduler } from './scheduler.js';
@@ -21,6 +31,11 @@ export interface JobInput {
   enabled?: boolean | undefined;
   missed?: MissedPolicy | undefined;
   output?: JobOutput | undefined;
+  /** Run the prompt as a task in this workspace (id, name or path); null: ask Claude once. */
+  task?:
+    | { workspace: string; permission_mode?: JobTask['permission_mode'] | undefined; allowed_tools?: string[] | undefined }
+    | null
+    | undefined;
 }
 
 /**
@@ -111,7 +126,18 @@ export class Jobs {
     private readonly clock: Clock,
     /** Perch's folder for results: where a job made through the API may write. */
     readonly outputsDir: string,
+    private readonly workspaces: WorkspaceStore,
   ) {}
+
+  /** A job's task, with its workspace resolved now (a name or path becomes the workspace's id). */
+  private taskOf(input: JobInput['task']): JobTask | null {
+    if (!input) return null;
+    return {
+      workspace_id: this.workspaces.resolve(input.workspace).id,
+      permission_mode: input.permission_mode ?? 'default',
+      allowed_tools: input.allowed_tools ?? [],
+    };
+  }
 
   list(): Array<Record<string, unknown>> {
     return this.store.all().map((job) => jobJson(job, this.scheduler.isRunning(job.id)));
@@ -135,6 +161,7 @@ export class Jobs {
         enabled: input.enabled ?? true,
         missed: input.missed ?? 'run_once',
         output: input.output ?? {},
+        task: this.taskOf(input.task),
       },
       origin,
       this.outputsDir,
@@ -164,6 +191,7 @@ export class Jobs {
         enabled: changes.enabled ?? current.enabled,
         missed: changes.missed ?? current.missed,
         output: changes.output !== undefined && !sameOutput(changes.output, current.output) ? changes.output : current.output,
+        task: changes.task !== undefined ? this.taskOf(changes.task) : current.task,
       },
       origin,
       this.outputsDir,

@@ -6,7 +6,7 @@ import { PerchError } from '../errors.js';
 import type { PerchEventBus } from '../events.js';
 import type { Settings } from '../settings/schema.js';
 import type { UsageStore } from '../storage/usage-store.js';
-import { scheduleOf, type JobRecord, type JobStore, type RunRecord, type RunTrigger } from './job-store.js';
+import { scheduleOf, type JobRecord, type JobStore, type JobTask, type RunRecord, type RunTrigger } from './job-store.js';
 import { deliverOutput, type OutputChannels } from './outputs.js';
 import { nextRunAfter, systemTimeZone } from './schedule.js';
 import { renderPrompt } from './templates.js';
@@ -19,6 +19,28 @@ export const LATE_AFTER_MS = 60_000;
  */
 export const MAX_TIMER_MS = 60_000;
 
+/** How a job that runs as a task ended: as the task says. */
+export interface TaskEnd {
+  status: string;
+  result: string | null;
+  error: { type: string; message: string } | null;
+  model: string;
+  usage: { input_tokens: number; output_tokens: number };
+  cost_usd: number | null;
+}
+
+/** How a job that runs as a task starts it, and learns how its turn ended. */
+export interface JobTasks {
+  start(input: {
+    prompt: string;
+    workspace: string;
+    permission_mode: JobTask['permission_mode'];
+    allowed_tools: string[];
+    model: string | undefined;
+  }): { id: string };
+  whenTurnEnds(id: string, signal: AbortSignal): Promise<TaskEnd>;
+}
+
 export interface SchedulerOptions {
   store: JobStore;
   claude: ClaudeClient;
@@ -29,6 +51,8 @@ export interface SchedulerOptions {
   outputs: OutputChannels;
   /** Perch's own folder for results (a job's relative `output.file` goes there). */
   outputsDir: string;
+  /** Tasks, for jobs that run as one (the task service is made after the scheduler). */
+  tasks: () => JobTasks;
 }
 
 /**
@@ -41,7 +65,7 @@ export class JobScheduler {
   private timer: unknown;
   private expectedAt = 0;
   private started = false;
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<RunRecord> }>();
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<RunRecord | undefined> }>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
 
@@ -175,17 +199,94 @@ export class JobScheduler {
     this.waiting.shift()?.();
   }
 
-  private async execute(job: JobRecord, run: RunRecord, signal: AbortSignal): Promise<RunRecord> {
-    const { store, claude, usage, events, settings, clock, outputs, outputsDir } = this.options;
+  private async execute(job: JobRecord, run: RunRecord, signal: AbortSignal): Promise<RunRecord | undefined> {
+    const finished = job.task ? await this.executeAsTask(job, job.task, run, signal) : await this.ask(job, run, signal);
+    // The job was deleted meanwhile: nothing is left to record or announce.
+    if (!finished) return undefined;
+    const { store, events } = this.options;
+    store.setTimes(job.id, run.started_at, store.find(job.id)?.next_run_at ?? null);
+    events.emit('job:finished', {
+      job_id: job.id,
+      job_name: job.name,
+      run_id: finished.id,
+      status: finished.status === 'succeeded' ? 'succeeded' : 'failed',
+      notify: job.output.notify === true,
+      summary: (finished.output ?? finished.error ?? '').slice(0, 200),
+    });
+    return finished;
+  }
+
+  private renderedPrompt(job: JobRecord): string {
+    const { store, clock } = this.options;
+    return renderPrompt(job.prompt, {
+      now: clock.now(),
+      timezone: job.timezone ?? systemTimeZone(),
+      lastOutput: store.lastOutput(job.id),
+    });
+  }
+
+  /**
+   * A run as a task: Claude Code at work in the job's workspace, with nobody watching. It takes
+   * no slot of jobs.maxConcurrentRuns (tasks have their own bound, tasks.maxConcurrent) and the run
+   * lasts as long as the task's turn. A permission request pauses the task and tells the person
+   * (tasks.approvalTimeoutMinutes later it counts as not allowed); meanwhile the job's scheduled
+   * times still come, and each is recorded as missed — a job never runs twice at once, and never
+   * piles up tasks waiting for someone.
+   */
+  private async executeAsTask(
+    job: JobRecord,
+    task: JobTask,
+    run: RunRecord,
+    signal: AbortSignal,
+  ): Promise<RunRecord | undefined> {
+    const { store, clock, outputs, outputsDir } = this.options;
+    const tasks = this.options.tasks();
+    try {
+      const started = tasks.start({
+        prompt: this.renderedPrompt(job),
+        workspace: task.workspace_id,
+        permission_mode: task.permission_mode,
+        allowed_tools: task.allowed_tools,
+        model: job.model ?? undefined,
+      });
+      store.setRunTask(run.id, started.id);
+      const ended = await tasks.whenTurnEnds(started.id, signal);
+      if (ended.status !== 'done') {
+        return store.finishRun(run.id, {
+          status: 'failed',
+          output: ended.result,
+          error: ended.error?.message ?? `The task was ${ended.status}.`,
+          model: ended.model,
+          usage: ended.usage,
+          cost_usd: ended.cost_usd,
+        });
+      }
+      const text = ended.result ?? '';
+      const delivery = await deliverOutput(job.output, { jobName: job.name, text, finishedAt: clock.now() }, outputs, outputsDir);
+      return store.finishRun(run.id, {
+        status: 'succeeded',
+        output: text,
+        model: ended.model,
+        usage: ended.usage,
+        cost_usd: ended.cost_usd,
+        delivery,
+      });
+    } catch (error) {
+      const message = signal.aborted
+        ? 'Perch stopped while the task of this run was going; the task was stopped too.'
+        : (error as Error).message;
+      return store.finishRun(run.id, { status: 'failed', error: message });
+    }
+  }
+
+  /** A run that asks Claude once, taking one of jobs.maxConcurrentRuns slots. */
+  private async ask(job: JobRecord, run: RunRecord, signal: AbortSignal): Promise<RunRecord | undefined> {
+    const { store, claude, usage, settings, clock, outputs, outputsDir } = this.options;
     await this.slot();
-    let finished: RunRecord;
+    let finished: RunRecord | undefined;
     try {
       const { claude: defaults } = settings();
-      const prompt = renderPrompt(job.prompt, {
-        now: clock.now(),
-        timezone: job.timezone ?? systemTimeZone(),
-        lastOutput: store.lastOutput(job.id),
-      });
+      const prompt = this.renderedPrompt(job);
       const answer = await claude.stream(
         {
           model: job.model ?? defaults.model,
@@ -227,15 +328,6 @@ export class JobScheduler {
     } finally {
       this.release();
     }
-    store.setTimes(job.id, run.started_at, store.find(job.id)?.next_run_at ?? null);
-    events.emit('job:finished', {
-      job_id: job.id,
-      job_name: job.name,
-      run_id: finished.id,
-      status: finished.status === 'succeeded' ? 'succeeded' : 'failed',
-      notify: job.output.notify === true,
-      summary: (finished.output ?? finished.error ?? '').slice(0, 200),
-    });
     return finished;
   }
 }

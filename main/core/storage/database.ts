@@ -262,6 +262,12 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE usage ADD COLUMN task_id TEXT;
   CREATE INDEX usage_by_task ON usage (task_id) WHERE task_id IS NOT NULL;
   `,
+  `
+  -- A job may run its prompt as a task ({workspace_id, permission_mode, allowed_tools}); its runs
+  -- then name the task they started.
+  ALTER TABLE jobs ADD COLUMN task TEXT;
+  ALTER TABLE job_runs ADD COLUMN task_id TEXT;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,6 +6,7 @@ import type { PermissionResult, SDKMessage } from '@anthropic-ai/claude-agent-sd
 import { createTwoFilesPatch } from 'diff';
 import { PerchError, invalidRequest, notFound } from '../errors.js';
 import type { PerchEventBus } from '../events.js';
+import type { JobTasks } from '../jobs/scheduler.js';
 import type { ChangeOrigin } from '../settings/change-policy.js';
 import type { Settings } from '../settings/schema.js';
 import type { UsageAmounts } from '../storage/usage-store.js';
@@ -254,8 +255,9 @@ export class TaskService {
     const task = this.store.require(id);
     const turn = this.active.get(id);
     if (turn) {
+      const ended = this.whenTurnEnds(id);
       await turn.runner.stop();
-      await this.settled(id);
+      await ended;
     } else if (task.status === 'queued') {
       this.finishTurn(id, { status: 'stopped' });
     }
@@ -385,12 +387,58 @@ export class TaskService {
     return { path: real, size: stats.size, stream: () => createReadStream(real) };
   }
 
+  /** Tasks as scheduled jobs start them: nobody watching, never bypassing permissions. */
+  forJobs(): JobTasks {
+    return {
+      start: (input) => {
+        const task = this.create({ ...input, source: 'job', unattended: true }, 'client');
+        return { id: task.id as string };
+      },
+      whenTurnEnds: async (id, signal) => {
+        const task = (await this.whenTurnEnds(id, signal)) as {
+          status: string;
+          result: string | null;
+          error: TaskError | null;
+          model: string;
+          usage: { input_tokens: number; output_tokens: number };
+          cost_usd: number | null;
+        };
+        return {
+          status: task.status,
+          result: task.result,
+          error: task.error,
+          model: task.model,
+          usage: { input_tokens: task.usage.input_tokens, output_tokens: task.usage.output_tokens },
+          cost_usd: task.cost_usd,
+        };
+      },
+    };
+  }
+
+  /** Resolves with the task once its current turn (if any) is over; rejects if `signal` aborts first. */
+  whenTurnEnds(id: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      if (!this.inTurn(id)) {
+        resolve(this.summary(id));
+        return;
+      }
+      const onAbort = (): void => {
+        unfollow();
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      const unfollow = this.follow(id, (event) => {
+        if (event.type !== 'done') return;
+        unfollow();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(event.data);
+      });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** Resolves once the task's current turn (if any) is over. */
   async settled(id: string): Promise<void> {
-    while (this.active.has(id) || this.store.get(id)?.status === 'queued') {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      if (this.stopping && !this.active.has(id)) return;
-    }
+    await this.whenTurnEnds(id);
   }
 
   json(task: TaskRecord): Record<string, unknown> {
