@@ -6,6 +6,7 @@ export const IpcChannel = {
   resizeQuickAsk: 'perch:resize-quick-ask',
   pinQuickAsk: 'perch:pin-quick-ask',
   openChat: 'perch:open-chat',
+  openTask: 'perch:open-task',
 } as const;
 
 /** How the UI reaches the service from inside the desktop app. */
@@ -39,4 +40,6 @@ export interface PerchBridge {
   pinQuickAsk?(pinned: boolean): void;
   /** Opens a session in the chat window. */
   openChat?(sessionId?: string): void;
+  /** Opens a task in the main window. */
+  openTask?(taskId: string): void;
 }

@@ -9,6 +9,7 @@ const bridge: PerchBridge = {
   resizeQuickAsk: (height) => ipcRenderer.send(IpcChannel.resizeQuickAsk, height),
   pinQuickAsk: (pinned) => ipcRenderer.send(IpcChannel.pinQuickAsk, pinned),
   openChat: (sessionId) => ipcRenderer.send(IpcChannel.openChat, typeof sessionId === 'string' ? sessionId : undefined),
+  openTask: (taskId) => ipcRenderer.send(IpcChannel.openTask, String(taskId)),
 };
 
 contextBridge.exposeInMainWorld('perch', bridge);

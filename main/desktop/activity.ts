@@ -1,19 +1,29 @@
 import type { PerchEventBus, PerchEvents } from '../core/events.js';
 
+/** A task waiting for a person's answer. */
+export interface WaitingTask {
+  task_id: string;
+  title: string;
+}
+
 export interface ActivityOptions {
   events: PerchEventBus;
   /** Told whenever the tray should switch between its idle and busy icons. */
   onBusyChange: (busy: boolean) => void;
+  /** Told whenever the tasks waiting for a person change (the tray's "Task needs you" line). */
+  onWaitingChange?: (waiting: WaitingTask[]) => void;
   /** How long the icon shows that a scheduled job just finished. */
   jobFlashMs?: number;
 }
 
 /**
- * Whether the tray shows activity: while an answer is streaming, and for a moment after a
- * scheduled job finishes. Driven by the core's events; no timers run while nothing happens.
+ * Whether the tray shows activity: while an answer is streaming, while a task waits for a
+ * person, and for a moment after a scheduled job finishes. Driven by the core's events; no
+ * timers run while nothing happens.
  */
 export class TrayActivity {
   private readonly streaming = new Set<string>();
+  private readonly waiting = new Map<string, string>();
   private jobFlash: NodeJS.Timeout | undefined;
   private busy = false;
   private readonly unsubscribe: () => void;
@@ -36,15 +46,29 @@ export class TrayActivity {
       this.jobFlash.unref();
       this.update();
     };
+    const taskChanged = ({ task_id, title, status }: PerchEvents['task:changed'][0]): void => {
+      const before = this.waiting.has(task_id);
+      if (status === 'needs_approval') this.waiting.set(task_id, title);
+      else this.waiting.delete(task_id);
+      if (before !== this.waiting.has(task_id)) options.onWaitingChange?.(this.waitingTasks);
+      this.update();
+    };
     options.events.on('answer:started', started);
     options.events.on('answer:finished', finished);
     options.events.on('job:finished', jobFinished);
+    options.events.on('task:changed', taskChanged);
     this.unsubscribe = () => {
       options.events.off('answer:started', started);
       options.events.off('answer:finished', finished);
       options.events.off('job:finished', jobFinished);
+      options.events.off('task:changed', taskChanged);
       clearTimeout(this.jobFlash);
     };
+  }
+
+  /** Tasks waiting for a person, oldest first. */
+  get waitingTasks(): WaitingTask[] {
+    return [...this.waiting].map(([task_id, title]) => ({ task_id, title }));
   }
 
   get isBusy(): boolean {
@@ -56,7 +80,7 @@ export class TrayActivity {
   }
 
   private update(): void {
-    const busy = this.streaming.size > 0 || this.jobFlash !== undefined;
+    const busy = this.streaming.size > 0 || this.waiting.size > 0 || this.jobFlash !== undefined;
     if (busy === this.busy) return;
     this.busy = busy;
     this.options.onBusyChange(busy);
@@ -79,4 +103,19 @@ export function jobNotice(event: PerchEvents['job:finished'][0]): DesktopNotice 
     body: summary || (event.status === 'succeeded' ? 'Finished.' : 'The run failed; see its history.'),
     route: 'jobs',
   };
+}
+
+/** The notice for a task that needs a person, or ended a turn on its own (a stop needs no notice). */
+export function taskNotice(event: PerchEvents['task:changed'][0]): DesktopNotice | undefined {
+  const route = `tasks/${encodeURIComponent(event.task_id)}`;
+  switch (event.status) {
+    case 'needs_approval':
+      return { title: 'Claude needs you', body: `${event.title}: a request waits for your answer.`, route };
+    case 'done':
+      return { title: 'Task done', body: event.title, route };
+    case 'failed':
+      return { title: 'Task failed', body: event.title, route };
+    default:
+      return undefined;
+  }
 }

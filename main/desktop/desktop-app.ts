@@ -11,7 +11,7 @@ import { resolveDataDir } from '../core/paths.js';
 import type { Settings } from '../core/settings/schema.js';
 import { startService, type RunningService } from '../service.js';
 import { loginShellPath } from './shell-path.js';
-import { jobNotice, TrayActivity, type DesktopNotice } from './activity.js';
+import { jobNotice, taskNotice, TrayActivity, type DesktopNotice } from './activity.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appPageUrl, serveRendererFile } from './app-protocol.js';
 import { guardContents, permissionAllowed } from './hardening.js';
 import { parseLaunchArgs } from './launch-args.js';
@@ -184,9 +184,17 @@ class DesktopShell {
       const { core } = this.service;
       this.applyDesktopSettings(core.currentSettings().desktop, true);
       this.stopListening = core.onSettingsChanged((settings) => this.applyDesktopSettings(settings.desktop, false));
-      this.activity = new TrayActivity({ events: core.events, onBusyChange: (busy) => this.setBusy(busy) });
+      this.activity = new TrayActivity({
+        events: core.events,
+        onBusyChange: (busy) => this.setBusy(busy),
+        onWaitingChange: () => this.refreshTray(),
+      });
       core.events.on('job:finished', (event) => {
         const notice = jobNotice(event);
+        if (notice) this.notify(notice);
+      });
+      core.events.on('task:changed', (event) => {
+        const notice = taskNotice(event);
         if (notice) this.notify(notice);
       });
       // Scheduled runs missed while the computer slept are caught up at once on wake.
@@ -288,6 +296,11 @@ class DesktopShell {
       this.quickAsk.hide();
       this.mainWindow.open(typeof sessionId === 'string' && sessionId ? `chat/${encodeURIComponent(sessionId)}` : 'chat');
     });
+    ipcMain.on(IpcChannel.openTask, (event, taskId: unknown) => {
+      if (!own(event.sender) || typeof taskId !== 'string' || !/^task_[a-z0-9]+$/.test(taskId)) return;
+      this.quickAsk.hide();
+      this.mainWindow.open(`tasks/${taskId}`);
+    });
   }
 
   private desktopStatus(): DesktopStatus {
@@ -371,12 +384,14 @@ class DesktopShell {
       status: this.statusLine(),
       startAtLogin: settings?.desktop.startAtLogin ?? this.loginItemEnabled(),
       updates: this.updates.current,
+      waiting: this.activity?.waitingTasks ?? [],
     };
     const menu = this.electron.Menu.buildFromTemplate(
       trayMenuTemplate(state, {
         quickAsk: () => this.quickAsk.show(),
         openChat: () => this.mainWindow.open('chat'),
         openSettings: () => this.mainWindow.open('settings'),
+        openTasks: (taskId) => this.mainWindow.open(taskId ? `tasks/${encodeURIComponent(taskId)}` : 'tasks'),
         copyToken: () => {
           if (this.service) void this.electron.clipboard.writeText(this.service.core.tokens.get());
         },

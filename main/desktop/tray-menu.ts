@@ -9,12 +9,16 @@ export interface TrayMenuState {
   status: string;
   startAtLogin: boolean;
   updates: UpdateState;
+  /** Tasks waiting for a person's answer, oldest first. */
+  waiting: Array<{ task_id: string; title: string }>;
 }
 
 export interface TrayMenuActions {
   quickAsk(): void;
   openChat(): void;
   openSettings(): void;
+  /** Opens the tasks list, or one task. */
+  openTasks(taskId?: string): void;
   copyToken(): void;
   openLogs(): void;
   setStartAtLogin(enabled: boolean): void;
@@ -28,6 +32,9 @@ const UPDATE_LABELS: Record<Exclude<UpdateState, 'unavailable' | 'downloaded'>, 
   checking: 'Checking for Updates…',
   downloading: 'Downloading Update…',
 };
+
+/** Menus show one line per item: a long task title is cut. */
+const ellipsis = (title: string): string => (title.length > 48 ? `${title.slice(0, 47)}…` : title);
 
 /** The tray's context menu, from the app's state: rebuilt whenever that state changes. */
 export function trayMenuTemplate(state: TrayMenuState, actions: TrayMenuActions): MenuItemConstructorOptions[] {
@@ -43,7 +50,17 @@ export function trayMenuTemplate(state: TrayMenuState, actions: TrayMenuActions)
               click: () => actions.checkForUpdates(),
             },
           ];
+  const first = state.waiting[0];
+  const waiting: MenuItemConstructorOptions[] = first
+    ? [
+        state.waiting.length === 1
+          ? { label: `Task needs you: ${ellipsis(first.title)}`, click: () => actions.openTasks(first.task_id) }
+          : { label: `${state.waiting.length} tasks need you`, click: () => actions.openTasks() },
+        { type: 'separator' },
+      ]
+    : [];
   return [
+    ...waiting,
     {
       label: 'Quick Ask',
       // Shown as a hint only: the global shortcut itself is registered elsewhere.
@@ -51,6 +68,7 @@ export function trayMenuTemplate(state: TrayMenuState, actions: TrayMenuActions)
       click: () => actions.quickAsk(),
     },
     { label: 'Open Chat', click: () => actions.openChat() },
+    { label: 'Tasks', click: () => actions.openTasks() },
     { label: 'Settings', click: () => actions.openSettings() },
     { type: 'separator' },
     { label: state.status, enabled: false },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PerchEventBus, type PerchEvents } from '../../main/core/events.js';
-import { jobNotice, TrayActivity } from '../../main/desktop/activity.js';
+import { jobNotice, taskNotice, TrayActivity, type WaitingTask } from '../../main/desktop/activity.js';
 
 type JobFinished = PerchEvents['job:finished'][0];
 
@@ -30,6 +30,45 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.useRealTimers();
+});
+
+describe('tasks in the tray', () => {
+  it('is busy, and lists the task, while it waits for a person; not once it goes on', () => {
+    const events = new PerchEventBus();
+    const changes: boolean[] = [];
+    const lists: WaitingTask[][] = [];
+    const tray = new TrayActivity({
+      events,
+      onBusyChange: (busy) => changes.push(busy),
+      onWaitingChange: (list) => lists.push(list),
+    });
+    const change = (status: PerchEvents['task:changed'][0]['status']): boolean =>
+      events.emit('task:changed', { task_id: 'task_1', title: 'Fix the build', status });
+    change('running');
+    expect(tray.isBusy).toBe(false);
+    change('needs_approval');
+    expect(tray.isBusy).toBe(true);
+    expect(tray.waitingTasks).toEqual([{ task_id: 'task_1', title: 'Fix the build' }]);
+    change('running');
+    change('done');
+    expect(tray.isBusy).toBe(false);
+    expect(changes).toEqual([true, false]);
+    expect(lists).toEqual([[{ task_id: 'task_1', title: 'Fix the build' }], []]);
+    tray.close();
+  });
+
+  it('notifies when a task needs the person, and when it is done or failed (not when someone stopped it)', () => {
+    const event = (status: PerchEvents['task:changed'][0]['status']) => ({ task_id: 'task_9', title: 'Ship it', status });
+    expect(taskNotice(event('needs_approval'))).toEqual({
+      title: 'Claude needs you',
+      body: 'Ship it: a request waits for your answer.',
+      route: 'tasks/task_9',
+    });
+    expect(taskNotice(event('done'))).toMatchObject({ title: 'Task done', route: 'tasks/task_9' });
+    expect(taskNotice(event('failed'))).toMatchObject({ title: 'Task failed' });
+    expect(taskNotice(event('stopped'))).toBeUndefined();
+    expect(taskNotice(event('running'))).toBeUndefined();
+  });
 });
 
 describe('TrayActivity', () => {

@@ -4,7 +4,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcChannel, type DesktopStatus, type ServiceConnection } from '../../preload/bridge.js';
-import { temporaryDataDir } from '../helpers/perch.js';
+import { cliEnv, runPerch } from '../cli/run-perch.js';
+import { startFakeAnthropic } from '../fixtures/fake-anthropic.js';
+import { TEST_API_KEY, temporaryDataDir } from '../helpers/perch.js';
+import { projectFolder } from '../helpers/tasks.js';
 import type { ChildMessage, Command, RecordedWindow, StandInState } from './stand-in/protocol.js';
 
 /**
@@ -112,6 +115,49 @@ async function started(desktop: DesktopProcess): Promise<StandInState> {
 }
 
 const labels = (state: StandInState): string[] => state.tray?.menu.map((item) => item.label ?? '—') ?? [];
+
+describe('tasks in the desktop app', () => {
+  it('says in the tray and a notification when a task needs the person, and both open the task', async () => {
+    const upstream = await startFakeAnthropic({ apiKey: TEST_API_KEY });
+    try {
+      const dataDir = temporaryDataDir();
+      const folder = projectFolder();
+      const added = await runPerch(['workspace', 'add', folder, '--name', 'app'], { env: cliEnv({ PERCH_DATA_DIR: dataDir }) });
+      expect(added.code).toBe(0);
+      const desktop = await launch({ dataDir, env: { PERCH_UPSTREAM_URL: upstream.url, ANTHROPIC_API_KEY: TEST_API_KEY } });
+      await started(desktop);
+      upstream.enqueue({
+        kind: 'tool-use',
+        tool: { id: 'toolu_d1', name: 'Write', input: { file_path: path.join(folder, 'x.md'), content: 'x' } },
+      });
+      const token = readFileSync(path.join(dataDir, 'token'), 'utf8').trim();
+      const res = await fetch(`http://127.0.0.1:${desktop.port}/api/v1/tasks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ prompt: 'Write x.md', workspace: 'app' }),
+      });
+      const task = (await res.json()) as { id: string };
+      await expect.poll(async () => labels(await desktop.state())[0], { timeout: 20_000 }).toBe('Task needs you: Write x.md');
+      const state = await desktop.state();
+      expect(state.notifications).toContainEqual({
+        title: 'Claude needs you',
+        body: 'Write x.md: a request waits for your answer.',
+      });
+      expect(state.tray?.image).toContain('busy');
+      await desktop.send({ type: 'click-tray', label: 'Task needs you: Write x.md' });
+      await desktop.window(`tasks/${task.id}`);
+      await desktop.send({ type: 'click-notification', title: 'Claude needs you' });
+      await desktop.window(`tasks/${task.id}`);
+      await fetch(`http://127.0.0.1:${desktop.port}/api/v1/tasks/${task.id}/stop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await expect.poll(async () => labels(await desktop.state())[0], { timeout: 10_000 }).toBe('Quick Ask');
+    } finally {
+      await upstream.stop();
+    }
+  });
+});
 
 describe('the desktop main process', () => {
   it('takes the single-instance lock, starts the service, and puts Perch in the tray with its menu', async () => {

@@ -9,6 +9,7 @@ const baseState: TrayMenuState = {
   status: 'Listening on http://127.0.0.1:4873',
   startAtLogin: false,
   updates: 'idle',
+  waiting: [],
 };
 
 function menu(state: Partial<TrayMenuState> = {}) {
@@ -16,6 +17,7 @@ function menu(state: Partial<TrayMenuState> = {}) {
     quickAsk: vi.fn(),
     openChat: vi.fn(),
     openSettings: vi.fn(),
+    openTasks: vi.fn(),
     copyToken: vi.fn(),
     openLogs: vi.fn(),
     setStartAtLogin: vi.fn(),
@@ -44,6 +46,7 @@ describe('trayMenuTemplate', () => {
     expect(labels(menu().items)).toEqual([
       'Quick Ask',
       'Open Chat',
+      'Tasks',
       'Settings',
       '—separator—',
       'Listening on http://127.0.0.1:4873',
@@ -55,6 +58,27 @@ describe('trayMenuTemplate', () => {
       '—separator—',
       'Quit',
     ]);
+  });
+
+  it('says first when a task needs the person, and opens that task', () => {
+    const { items, click, actions } = menu({ waiting: [{ task_id: 'task_1', title: 'Fix the flaky login test' }] });
+    expect(labels(items).slice(0, 3)).toEqual(['Task needs you: Fix the flaky login test', '—separator—', 'Quick Ask']);
+    click('Task needs you: Fix the flaky login test');
+    expect(actions.openTasks).toHaveBeenCalledWith('task_1');
+  });
+
+  it('counts several waiting tasks in one line that opens the list, cutting nothing it needs', () => {
+    const waiting = [
+      { task_id: 'task_1', title: 'One' },
+      { task_id: 'task_2', title: 'Two' },
+    ];
+    const { click, actions, items } = menu({ waiting });
+    click('2 tasks need you');
+    expect(actions.openTasks).toHaveBeenCalledWith();
+    const long = menu({ waiting: [{ task_id: 'task_3', title: 'x'.repeat(80) }] }).items[0]?.label ?? '';
+    expect(long.length).toBeLessThan(70);
+    expect(long.endsWith('…')).toBe(true);
+    expect(labels(items)).toContain('Tasks');
   });
 
   it('shows the quick-ask shortcut as a hint, without registering it again', () => {

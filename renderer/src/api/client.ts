@@ -1,5 +1,5 @@
 import type { PerchBridge } from '../../../preload/bridge';
-import { SseReader } from '../../../main/core/sse-reader';
+import { SseReader, type ServerSentEvent } from '../../../main/core/sse-reader';
 import type { AnswerEvent } from './types';
 
 declare global {
@@ -34,6 +34,18 @@ export class ApiError extends Error {
     message: string,
   ) {
     super(message);
+  }
+}
+
+/** Reads a Server-Sent Events answer to its end, event by event. */
+async function readEvents(response: Response, onEvent: (event: ServerSentEvent) => void): Promise<void> {
+  if (!response.ok || !response.body) throw await errorOf(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  const events = new SseReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    for (const event of events.push(value)) onEvent(event);
   }
 }
 
@@ -83,14 +95,29 @@ export class PerchApi {
     const response = await this.send('POST', path, { ...(body as object), stream: true }, signal, {
       accept: 'text/event-stream',
     });
-    if (!response.ok || !response.body) throw await errorOf(response);
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-    const events = new SseReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      for (const event of events.push(value)) onEvent(event as AnswerEvent);
-    }
+    await readEvents(response, (event) => onEvent(event as AnswerEvent));
+  }
+
+  /** Follows a GET event stream (a task's events): calls `onEvent` for each; resolves when it ends. */
+  async follow(path: string, onEvent: (event: ServerSentEvent) => void, signal?: AbortSignal): Promise<void> {
+    await readEvents(await this.send('GET', path, undefined, signal, { accept: 'text/event-stream' }), onEvent);
+  }
+
+  /** Fetches a file the service offers for download and hands it to the browser as one. */
+  async download(path: string, fallbackName: string): Promise<void> {
+    const response = await this.send('GET', path, undefined, undefined);
+    if (!response.ok) throw await errorOf(response);
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const named = /filename\*=UTF-8''([^;]+)/i.exec(disposition)?.[1] ?? /filename="([^"]+)"/i.exec(disposition)?.[1];
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = named ? decodeURIComponent(named) : fallbackName;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The click has handed the blob to the browser's download; the URL is no longer needed.
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
   }
 
   /** Exchanges the token for the session cookie (browsers only; the token is not kept). */

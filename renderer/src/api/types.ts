@@ -20,6 +20,13 @@ export type Review = z.infer<typeof shapes.review>;
 export type UsageSummary = z.infer<typeof shapes.usageSummary>;
 export type UsageGroup = UsageSummary['groups'][number];
 export type UsageTotals = UsageSummary['totals'];
+export type Workspace = z.infer<typeof shapes.workspace>;
+export type Task = z.infer<typeof shapes.task>;
+export type TaskWithTranscript = z.infer<typeof shapes.taskWithTranscript>;
+export type TaskEvent = z.infer<typeof shapes.taskEvent>;
+export type TaskList = z.infer<typeof shapes.taskList>;
+export type PermissionRequest = z.infer<typeof shapes.permissionRequest>;
+export type TaskChange = z.infer<typeof shapes.taskChanges>['changes'][number];
 
 /** An attachment as the chat API takes it: bytes in base64. */
 export interface AttachmentUpload {

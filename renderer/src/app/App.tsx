@@ -9,6 +9,8 @@ const ChatView = lazy(() => import('../views/chat/ChatView'));
 const SettingsView = lazy(() => import('../views/settings/SettingsView'));
 const JobsView = lazy(() => import('../views/jobs/JobsView'));
 const UsageView = lazy(() => import('../views/usage/UsageView'));
+const TasksView = lazy(() => import('../views/tasks/TasksView'));
+const TaskPage = lazy(() => import('../views/tasks/TaskPage'));
 
 function Loading() {
   return <div className="view-loading" aria-busy="true" />;
@@ -32,6 +34,12 @@ export function App() {
         <JobsView />
       ) : route.view === 'usage' ? (
         <UsageView />
+      ) : route.view === 'tasks' ? (
+        route.taskId ? (
+          <TaskPage key={route.taskId} taskId={route.taskId} />
+        ) : (
+          <TasksView />
+        )
       ) : (
         <ChatView sessionId={route.sessionId} />
       )}

@@ -2,7 +2,12 @@ import { useSyncExternalStore } from 'react';
 
 /** The views, addressed by hash so the same build works from a file, a server or a desktop window. */
 export type Route =
-  { view: 'chat'; sessionId?: string } | { view: 'quick-ask' } | { view: 'settings' } | { view: 'jobs' } | { view: 'usage' };
+  | { view: 'chat'; sessionId?: string }
+  | { view: 'quick-ask' }
+  | { view: 'settings' }
+  | { view: 'jobs' }
+  | { view: 'usage' }
+  | { view: 'tasks'; taskId?: string };
 
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
@@ -11,10 +16,13 @@ export function parseRoute(hash: string): Route {
   if (view === 'settings') return { view: 'settings' };
   if (view === 'jobs') return { view: 'jobs' };
   if (view === 'usage') return { view: 'usage' };
+  if (view === 'tasks') return id ? { view: 'tasks', taskId: decodeURIComponent(id) } : { view: 'tasks' };
   return id ? { view: 'chat', sessionId: decodeURIComponent(id) } : { view: 'chat' };
 }
 
 export const chatHref = (sessionId?: string): string => (sessionId ? `#/chat/${encodeURIComponent(sessionId)}` : '#/chat');
+
+export const taskHref = (taskId?: string): string => (taskId ? `#/tasks/${encodeURIComponent(taskId)}` : '#/tasks');
 
 export function navigate(href: string): void {
   if (window.location.hash !== href) window.location.hash = href;

@@ -254,15 +254,18 @@ export const session = {
   },
 };
 
+const shownNotifications: Notification[] = [];
+
 export class Notification extends EventEmitter {
   static isSupported(): boolean {
     return true;
   }
-  constructor(private readonly options: { title: string; body: string }) {
+  constructor(readonly options: { title: string; body: string }) {
     super();
   }
   show(): void {
     state.notifications.push({ title: this.options.title, body: this.options.body });
+    shownNotifications.push(this);
   }
 }
 
@@ -319,6 +322,12 @@ async function run(command: Command): Promise<unknown> {
       if (!handler) throw new Error('No protocol handler.');
       const response = await handler({ url: command.url });
       return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+    }
+    case 'click-notification': {
+      const shown = shownNotifications.findLast((entry) => entry.options.title === command.title);
+      if (!shown) throw new Error(`No notification '${command.title}'.`);
+      shown.emit('click');
+      return state;
     }
     case 'blur': {
       windows.find((entry) => entry.id === command.windowId)?.emit('blur');

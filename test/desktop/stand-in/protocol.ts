@@ -33,6 +33,7 @@ export type Command =
   | { id: number; type: 'send'; channel: string; windowId: number; args?: unknown[] }
   | { id: number; type: 'fetch-app'; url: string }
   | { id: number; type: 'blur'; windowId: number }
+  | { id: number; type: 'click-notification'; title: string }
   | { id: number; type: 'second-instance'; argv: string[] }
   | { id: number; type: 'quit' };
 

@@ -18,6 +18,7 @@ import { useApi } from '../../app/api-context';
 import { chatHref, navigate } from '../../app/router';
 import { Composer, dropHandlers, useAttachments } from './Composer';
 import { AnswerBody, MessageView, UserBubble } from './MessageView';
+import { ExportMenu } from '../../app/ExportMenu';
 import { Sidebar } from './Sidebar';
 import { useStickToBottom } from './use-stick-to-bottom';
 import './chat.css';
@@ -222,6 +223,9 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             <span className="session-total" title="Tokens and estimated cost of this session">
               {totals.tokens.toLocaleString()} tokens · {totals.known ? formatCost(totals.cost) : `≥ ${formatCost(totals.cost)}`}
             </span>
+          )}
+          {current && messages.length > 0 && (
+            <ExportMenu path={`/api/v1/sessions/${encodeURIComponent(current.id)}/export`} what="this conversation" />
           )}
         </header>
         <section className="messages" ref={scrollerRef} aria-label="Conversation" aria-busy={answer.streaming}>

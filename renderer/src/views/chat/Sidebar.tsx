@@ -4,6 +4,7 @@ import { formatWhen } from '../../answers/format';
 import type { SearchResults, Session } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { chatHref, navigate } from '../../app/router';
+import { useNeedsYou } from '../../app/use-needs-you';
 
 interface SidebarProps {
   sessions: Session[];
@@ -119,6 +120,7 @@ function SearchResultList({ results, query }: { results: SearchResults['results'
 /** Saved sessions, newest first, with search across every message. */
 export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onDelete }: SidebarProps) {
   const { api } = useApi();
+  const needsYou = useNeedsYou();
   const [query, setQuery] = useState('');
   const [results, setResults] = useState<{ query: string; results: SearchResults['results'] } | undefined>();
 
@@ -185,6 +187,15 @@ export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onD
       <div className="sidebar-bottom">
         <a className="button quiet" href="#/settings">
           Settings
+        </a>
+        <a className="button quiet" href="#/tasks">
+          Tasks
+          {needsYou > 0 && (
+            <span className="nav-badge" title="Permission requests waiting for you">
+              {needsYou}
+              <span className="visually-hidden"> need you</span>
+            </span>
+          )}
         </a>
         <a className="button quiet" href="#/jobs">
           Jobs

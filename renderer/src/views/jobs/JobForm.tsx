@@ -1,6 +1,6 @@
-import { useState, type SubmitEvent } from 'react';
+import { useEffect, useState, type SubmitEvent } from 'react';
 import { ApiError } from '../../api/client';
-import type { Job } from '../../api/types';
+import type { Job, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
 
 type ScheduleKind = 'cron' | 'interval';
@@ -45,7 +45,21 @@ export function JobForm({
   const [notify, setNotify] = useState(job?.output.notify ?? false);
   const [file, setFile] = useState(job?.output.file ?? '');
   const [url, setUrl] = useState(job?.output.url ?? '');
+  const [asTask, setAsTask] = useState(job?.task !== null && job?.task !== undefined);
+  const [taskWorkspace, setTaskWorkspace] = useState(job?.task?.workspace ?? '');
+  const [taskMode, setTaskMode] = useState<'default' | 'acceptEdits' | 'plan'>(job?.task?.permission_mode ?? 'default');
+  const [allowedTools, setAllowedTools] = useState(job?.task?.allowed_tools.join(', ') ?? '');
+  const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    const controller = new AbortController();
+    api.get<{ workspaces: Workspace[] }>('/api/v1/workspaces', controller.signal).then(
+      (found) => setWorkspaces(found.workspaces),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [api]);
 
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
@@ -55,6 +69,16 @@ export function JobForm({
       ...(kind === 'cron' ? { cron, timezone, interval_seconds: null } : { interval_seconds: Number(amount) * unit, cron: null }),
       missed,
       output: { notify, ...(file.trim() ? { file: file.trim() } : {}), ...(url.trim() ? { url: url.trim() } : {}) },
+      task: asTask
+        ? {
+            workspace: taskWorkspace || (workspaces[0]?.id ?? ''),
+            permission_mode: taskMode,
+            allowed_tools: allowedTools
+              .split(',')
+              .map((tool) => tool.trim())
+              .filter(Boolean),
+          }
+        : null,
     };
     try {
       onSaved(
@@ -161,6 +185,54 @@ export function JobForm({
           <option value="skip">Skip it</option>
         </select>
       </div>
+      <fieldset className="field">
+        <legend className="label">How it works</legend>
+        <label className="check">
+          <input type="checkbox" checked={asTask} onChange={(event) => setAsTask(event.target.checked)} /> Run as a task: Claude
+          Code at work in a workspace
+        </label>
+        {asTask &&
+          (workspaces.length === 0 ? (
+            <p className="hint">
+              Add a workspace first: <code>npx perch workspace add &lt;folder&gt;</code>
+            </p>
+          ) : (
+            <>
+              <select
+                className="input"
+                aria-label="Task workspace"
+                value={taskWorkspace || (workspaces[0]?.id ?? '')}
+                onChange={(event) => setTaskWorkspace(event.target.value)}
+              >
+                {workspaces.map((workspace) => (
+                  <option key={workspace.id} value={workspace.id}>
+                    {workspace.name} — {workspace.path}
+                  </option>
+                ))}
+              </select>
+              <select
+                className="input"
+                aria-label="Task permissions"
+                value={taskMode}
+                onChange={(event) => setTaskMode(event.target.value as typeof taskMode)}
+              >
+                <option value="default">Ask before edits and commands</option>
+                <option value="acceptEdits">Let edits through, ask before commands</option>
+                <option value="plan">Only plan, change nothing</option>
+              </select>
+              <input
+                className="input"
+                aria-label="Tools it may use without asking"
+                placeholder="Tools it may use without asking, e.g. Bash(npm test), Read"
+                value={allowedTools}
+                onChange={(event) => setAllowedTools(event.target.value)}
+              />
+              <p className="hint">
+                Nobody watches a scheduled task: anything else it wants to do pauses it and waits for you (Tasks).
+              </p>
+            </>
+          ))}
+      </fieldset>
       <fieldset className="field">
         <legend className="label">Besides the history, send the answer to</legend>
         <label className="check">

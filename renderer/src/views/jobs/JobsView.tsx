@@ -4,6 +4,7 @@ import { ApiError } from '../../api/client';
 import type { Job, JobList, JobRun } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
+import { taskHref } from '../../app/router';
 import { usePollWhile } from '../../app/use-poll-while';
 import { JobForm } from './JobForm';
 import { ReviewList } from './ReviewList';
@@ -47,6 +48,11 @@ function RunHistory({ job, version }: { job: Job; version: number }) {
           </div>
           {run.output && <div className="run-output">{run.output}</div>}
           {run.error && <p className="run-error">{run.error}</p>}
+          {run.task_id && (
+            <a className="hint" href={taskHref(run.task_id)}>
+              Open its task
+            </a>
+          )}
           {run.delivery && (
             <p className="hint">
               {Object.entries(run.delivery)
@@ -101,6 +107,7 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         </label>
       </div>
       <p className="job-prompt">{job.prompt}</p>
+      {job.task && <p className="hint">Runs as a task ({job.task.permission_mode} mode)</p>}
       <div className="job-actions">
         <button className="button" type="button" disabled={job.running} onClick={() => void act('POST', `${base}/run`)}>
           Run now

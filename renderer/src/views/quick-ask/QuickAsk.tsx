@@ -2,8 +2,11 @@ import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { AnswerStatus } from '../../answers/AnswerStatus';
 import { useAnswerStream } from '../../answers/use-answer-stream';
+import { ApiError } from '../../api/client';
+import type { Task, Workspace } from '../../api/types';
+import { useApi } from '../../app/api-context';
 import { isImeComposing } from '../../app/keyboard';
-import { chatHref, navigate } from '../../app/router';
+import { chatHref, navigate, taskHref } from '../../app/router';
 import './quick-ask.css';
 
 // The answer's renderer loads right after the input is up; until then text shows plain.
@@ -15,8 +18,13 @@ const StreamingMarkdown = lazy(loadMarkdown);
  * Esc stops an answer or dismisses the window. Follow-ups continue the same session.
  */
 export function QuickAsk() {
+  const { api } = useApi();
   const [question, setQuestion] = useState('');
   const [pinned, setPinned] = useState(false);
+  // "Run as a task": the words become a task in a workspace, opened in the main window.
+  const [workspaces, setWorkspaces] = useState<Workspace[] | undefined>();
+  const [workspace, setWorkspace] = useState('');
+  const [taskProblem, setTaskProblem] = useState<string | undefined>();
   const { answer, ask, stop, reset } = useAnswerStream();
   const input = useRef<HTMLTextAreaElement>(null);
   const root = useRef<HTMLDivElement>(null);
@@ -35,9 +43,44 @@ export function QuickAsk() {
     return () => observer.disconnect();
   }, []);
 
+  const asTask = workspaces !== undefined;
+
+  const toggleTask = (): void => {
+    setTaskProblem(undefined);
+    if (asTask) {
+      setWorkspaces(undefined);
+    } else {
+      // Loaded only when asked for: quick ask itself stays as light as it was.
+      api.get<{ workspaces: Workspace[] }>('/api/v1/workspaces').then(
+        (found) => {
+          setWorkspaces(found.workspaces);
+          setWorkspace(found.workspaces[0]?.id ?? '');
+        },
+        (error: unknown) => setTaskProblem(error instanceof ApiError ? error.message : 'Perch did not answer.'),
+      );
+    }
+    input.current?.focus();
+  };
+
+  const startTask = async (text: string): Promise<void> => {
+    try {
+      const task = await api.request<Task>('POST', '/api/v1/tasks', { prompt: text, workspace, source: 'ui' });
+      setQuestion('');
+      setWorkspaces(undefined);
+      if (window.perch?.openTask) window.perch.openTask(task.id);
+      else navigate(taskHref(task.id));
+    } catch (error) {
+      setTaskProblem(error instanceof ApiError ? error.message : 'Perch did not answer.');
+    }
+  };
+
   const send = (): void => {
     const text = question.trim();
     if (!text || answer.streaming) return;
+    if (asTask) {
+      if (workspace) void startTask(text);
+      return;
+    }
     setQuestion('');
     void ask({ message: text, ...(sessionId ? { session_id: sessionId } : {}) });
   };
@@ -90,23 +133,43 @@ export function QuickAsk() {
           ref={input}
           className="quick-ask-textarea"
           aria-label="Message"
-          placeholder="Ask Claude…"
+          placeholder={asTask ? 'What should Claude do in this workspace?' : 'Ask Claude…'}
           rows={1}
           autoFocus
           value={question}
           onChange={(event) => setQuestion(event.target.value)}
           onKeyDown={onKeyDown}
         />
+        {asTask && workspaces.length > 0 && (
+          <select
+            className="input quick-ask-workspace"
+            aria-label="Workspace"
+            value={workspace}
+            onChange={(event) => setWorkspace(event.target.value)}
+          >
+            {workspaces.map((each) => (
+              <option key={each.id} value={each.id}>
+                {each.name}
+              </option>
+            ))}
+          </select>
+        )}
         {answer.streaming ? (
           <button className="button" type="button" onClick={stop}>
             Stop
           </button>
         ) : (
-          <button className="button primary" type="submit" disabled={question.trim() === ''}>
-            Send
+          <button className="button primary" type="submit" disabled={question.trim() === '' || (asTask && !workspace)}>
+            {asTask ? 'Start task' : 'Send'}
           </button>
         )}
       </form>
+      {asTask && workspaces.length === 0 && (
+        <p className="quick-ask-note">
+          Add a workspace first: <code>npx perch workspace add &lt;folder&gt;</code>
+        </p>
+      )}
+      {taskProblem && <ErrorNotice error={{ type: 'error', message: taskProblem }} />}
       {hasAnswer && (
         <section className="quick-ask-answer" aria-label="Answer" aria-busy={answer.streaming}>
           {answer.text && (
@@ -124,6 +187,9 @@ export function QuickAsk() {
           <kbd>Enter</kbd> ask · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Esc</kbd> {answer.streaming ? 'stop' : 'close'}
         </span>
         <span className="quick-ask-actions">
+          <button className="button quiet" type="button" aria-pressed={asTask} onClick={toggleTask}>
+            {asTask ? 'Just ask' : 'Run as task'}
+          </button>
           {sessionId && !answer.streaming && (
             <button className="button quiet" type="button" onClick={continueInChat}>
               Continue in chat
