@@ -9,7 +9,8 @@ const bridge: PerchBridge = {
   resizeQuickAsk: (height) => ipcRenderer.send(IpcChannel.resizeQuickAsk, height),
   pinQuickAsk: (pinned) => ipcRenderer.send(IpcChannel.pinQuickAsk, pinned),
   openChat: (sessionId) => ipcRenderer.send(IpcChannel.openChat, typeof sessionId === 'string' ? sessionId : undefined),
-  openTask: (taskId) => ipcRenderer.send(IpcChannel.openTask, String(taskId)),
+  // The main process checks the id it is sent.
+  openTask: (taskId) => ipcRenderer.send(IpcChannel.openTask, taskId),
 };
 
 contextBridge.exposeInMainWorld('perch', bridge);
