@@ -170,6 +170,7 @@ describe('the desktop main process', () => {
     expect(labels(state)).toEqual([
       'Quick Ask',
       'Open Chat',
+      'Tasks',
       'Settings',
       '—',
       `API on 127.0.0.1:${desktop.port}`,
@@ -181,7 +182,7 @@ describe('the desktop main process', () => {
       'Quit',
     ]);
     expect(state.tray?.menu[0]?.accelerator).toBe('CommandOrControl+Shift+Space');
-    expect(state.tray?.menu[4]?.enabled).toBe(false);
+    expect(state.tray?.menu[5]?.enabled).toBe(false);
 
     const health = await fetch(`http://127.0.0.1:${desktop.port}/api/v1/health`);
     expect(health.status).toBe(200);
@@ -228,6 +229,18 @@ describe('the desktop main process', () => {
     await desktop.send({ type: 'send', channel: IpcChannel.pinQuickAsk, windowId: id, args: [false] });
     await desktop.send({ type: 'blur', windowId: id });
     await expect.poll(async () => (await desktop.window('quick-ask')).visible).toBe(false);
+  });
+
+  it('opens a task that quick ask started in the main window, and ignores an id that is not a task', async () => {
+    const desktop = await launch();
+    await started(desktop);
+    await desktop.send({ type: 'press-shortcut', accelerator: 'CommandOrControl+Shift+Space' });
+    const { id } = await desktop.window('quick-ask');
+    await desktop.send({ type: 'send', channel: IpcChannel.openTask, windowId: id, args: ['../settings'] });
+    expect((await desktop.state()).windows.some((window) => window.url.includes('#/tasks'))).toBe(false);
+    await desktop.send({ type: 'send', channel: IpcChannel.openTask, windowId: id, args: ['task_0abc123'] });
+    expect((await desktop.window('tasks/task_0abc123')).visible).toBe(true);
+    expect((await desktop.window('quick-ask')).visible).toBe(false);
   });
 
   it('gives the connection to its own windows only', async () => {
@@ -289,7 +302,7 @@ describe('the desktop main process', () => {
     try {
       const desktop = await launch({ port });
       const state = await started(desktop);
-      const statusLine = labels(state)[4] ?? '';
+      const statusLine = labels(state)[5] ?? '';
       expect(statusLine).toMatch(new RegExp(`^API on 127\\.0\\.0\\.1:\\d+ \\(port ${port} was in use\\)$`));
       expect(state.notifications.map((notice) => notice.title)).toContain(`Port ${port} is in use`);
       const actual = Number(/:(\d+)/.exec(statusLine)?.[1]);
