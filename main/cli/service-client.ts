@@ -117,31 +117,17 @@ export class ServiceClient {
   }
 
   /** Posts a request and yields the Server-Sent Events of the answer as they arrive. */
-  async *stream(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
-    const res = await this.fetch(
-      path,
-      {
-        method: 'POST',
-        body: JSON.stringify({ ...(body as object), stream: true }),
-        signal,
-        headers: { accept: 'text/event-stream' },
-      },
-      true,
-    );
-    if (!res.ok || !res.body) {
-      await this.readJson(res);
-      return;
-    }
-    const decoder = new TextDecoder();
-    const events = new SseReader();
-    for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      yield* events.push(decoder.decode(chunk, { stream: true }));
-    }
+  stream(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
+    return this.events(path, { method: 'POST', body: JSON.stringify({ ...(body as object), stream: true }), signal });
   }
 
   /** Follows a GET event stream (a task's events) as it arrives. */
-  async *follow(path: string, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
-    const res = await this.fetch(path, { method: 'GET', signal, headers: { accept: 'text/event-stream' } }, true);
+  follow(path: string, signal?: AbortSignal): AsyncGenerator<ServerSentEvent> {
+    return this.events(path, { method: 'GET', signal });
+  }
+
+  private async *events(path: string, init: RequestInit): AsyncGenerator<ServerSentEvent> {
+    const res = await this.fetch(path, { ...init, headers: { accept: 'text/event-stream' } }, true);
     if (!res.ok || !res.body) {
       await this.readJson(res);
       return;

@@ -40,17 +40,11 @@ export interface TaskRecord {
   finished_at: number | null;
 }
 
-export interface NewTask {
-  workspace: Workspace;
-  prompt: string;
-  permission_mode: PermissionMode;
-  model: string;
-  max_turns: number | null;
-  max_budget_usd: number | null;
-  allowed_tools: string[];
-  source: TaskSource;
-  unattended: boolean;
-}
+/** What a new task is made of: where, what, and how freely the agent may act. */
+export type NewTask = Pick<
+  TaskRecord,
+  'prompt' | 'permission_mode' | 'model' | 'max_turns' | 'max_budget_usd' | 'allowed_tools' | 'source' | 'unattended'
+> & { workspace: Workspace };
 
 export interface StoredEvent {
   seq: number;

@@ -2,6 +2,7 @@ import { useEffect, useState, type SubmitEvent } from 'react';
 import { ApiError } from '../../api/client';
 import type { Job, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
+import { ModeSelect, WorkspaceSelect, type PickableMode } from '../tasks/TaskFields';
 
 type ScheduleKind = 'cron' | 'interval';
 type IntervalUnit = 60 | 3600 | 86_400;
@@ -47,7 +48,7 @@ export function JobForm({
   const [url, setUrl] = useState(job?.output.url ?? '');
   const [asTask, setAsTask] = useState(job?.task !== null && job?.task !== undefined);
   const [taskWorkspace, setTaskWorkspace] = useState(job?.task?.workspace ?? '');
-  const [taskMode, setTaskMode] = useState<'default' | 'acceptEdits' | 'plan'>(job?.task?.permission_mode ?? 'default');
+  const [taskMode, setTaskMode] = useState<PickableMode>(job?.task?.permission_mode ?? 'default');
   const [allowedTools, setAllowedTools] = useState(job?.task?.allowed_tools.join(', ') ?? '');
   const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [error, setError] = useState<string | undefined>();
@@ -198,28 +199,13 @@ export function JobForm({
             </p>
           ) : (
             <>
-              <select
-                className="input"
-                aria-label="Task workspace"
+              <WorkspaceSelect
+                label="Task workspace"
+                workspaces={workspaces}
                 value={taskWorkspace || (workspaces[0]?.id ?? '')}
-                onChange={(event) => setTaskWorkspace(event.target.value)}
-              >
-                {workspaces.map((workspace) => (
-                  <option key={workspace.id} value={workspace.id}>
-                    {workspace.name} — {workspace.path}
-                  </option>
-                ))}
-              </select>
-              <select
-                className="input"
-                aria-label="Task permissions"
-                value={taskMode}
-                onChange={(event) => setTaskMode(event.target.value as typeof taskMode)}
-              >
-                <option value="default">Ask before edits and commands</option>
-                <option value="acceptEdits">Let edits through, ask before commands</option>
-                <option value="plan">Only plan, change nothing</option>
-              </select>
+                onChange={setTaskWorkspace}
+              />
+              <ModeSelect label="Task permissions" value={taskMode} onChange={setTaskMode} />
               <input
                 className="input"
                 aria-label="Tools it may use without asking"

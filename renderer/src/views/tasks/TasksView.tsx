@@ -6,21 +6,16 @@ import { useApi } from '../../app/api-context';
 import { navigate, taskHref } from '../../app/router';
 import { usePollWhile } from '../../app/use-poll-while';
 import { StatusChip } from './StatusChip';
+import { ModeSelect, WorkspaceSelect, type PickableMode } from './TaskFields';
 import { ACTIVE_STATUSES } from './use-task';
 import './tasks.css';
-
-const MODES = [
-  ['default', 'Ask before edits and commands'],
-  ['acceptEdits', 'Let edits through, ask before commands'],
-  ['plan', 'Only plan, change nothing'],
-] as const;
 
 /** Starting a task: where, what, and how freely Claude may act. */
 function NewTaskForm({ workspaces }: { workspaces: Workspace[] }) {
   const { api } = useApi();
   const [workspace, setWorkspace] = useState(workspaces[0]?.id ?? '');
   const [prompt, setPrompt] = useState('');
-  const [mode, setMode] = useState<(typeof MODES)[number][0]>('default');
+  const [mode, setMode] = useState<PickableMode>('default');
   const [model, setModel] = useState('');
   const [problem, setProblem] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
@@ -79,28 +74,11 @@ function NewTaskForm({ workspaces }: { workspaces: Workspace[] }) {
       <div className="task-form-row">
         <div className="field">
           <label htmlFor="task-workspace">Workspace</label>
-          <select id="task-workspace" className="input" value={workspace} onChange={(event) => setWorkspace(event.target.value)}>
-            {workspaces.map((each) => (
-              <option key={each.id} value={each.id}>
-                {each.name} — {each.path}
-              </option>
-            ))}
-          </select>
+          <WorkspaceSelect id="task-workspace" workspaces={workspaces} value={workspace} onChange={setWorkspace} />
         </div>
         <div className="field">
           <label htmlFor="task-mode">Permissions</label>
-          <select
-            id="task-mode"
-            className="input"
-            value={mode}
-            onChange={(event) => setMode(event.target.value as (typeof MODES)[number][0])}
-          >
-            {MODES.map(([value, label]) => (
-              <option key={value} value={value}>
-                {label}
-              </option>
-            ))}
-          </select>
+          <ModeSelect id="task-mode" value={mode} onChange={setMode} />
         </div>
         <div className="field">
           <label htmlFor="task-model">Model</label>
