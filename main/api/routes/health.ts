@@ -1,7 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { RouteContext } from './context.js';
 import { methodNotAllowed } from './context.js';
-import { openApiDocument } from '../openapi.js';
 
 /** Health for probes (no auth, nothing secret) and status for authenticated clients. */
 export function healthRoutes(context: RouteContext): { publicRouter: Router; privateRouter: Router } {
@@ -49,7 +48,9 @@ export function healthRoutes(context: RouteContext): { publicRouter: Router; pri
 
   privateRouter
     .route('/api/v1/openapi.json')
-    .get((_req, res) => {
+    .get(async (_req, res) => {
+      // The document (and the response schemas it is built from) loads when first asked for, not at start.
+      const { openApiDocument } = await import('../openapi.js');
       res.json(openApiDocument(core.version, context.listening().url));
     })
     .all(methodNotAllowed('GET'));

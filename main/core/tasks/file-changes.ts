@@ -68,6 +68,8 @@ export class FileChanges {
   /** The repository's top folder, when the workspace is in one (undefined: not yet looked). */
   private repository: string | null | undefined;
   private readonly dirtyAtStart = new Set<string>();
+  /** The look at the repository when the task began; every capture waits for it. */
+  private beginning: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: TaskStore,
@@ -82,6 +84,7 @@ export class FileChanges {
 
   /** Before a file tool writes `file`: keep what is there now, the first time only. */
   async beforeChange(file: string): Promise<void> {
+    await this.beginning;
     let target: string;
     try {
       // The real file behind a link inside the workspace; a link out of it is not the task's change.
@@ -99,8 +102,15 @@ export class FileChanges {
     this.store.captureFile(this.taskId, file);
   }
 
-  /** At the start of the task's first turn: in a git repository, keep the files already changed. */
-  async begin(): Promise<void> {
+  /**
+   * At the start of the task's first turn: in a git repository, keep the files already changed.
+   * It runs beside the agent's own start (which takes far longer); captures wait for it.
+   */
+  begin(): void {
+    this.beginning = this.keepChangedAtStart().catch(() => undefined);
+  }
+
+  private async keepChangedAtStart(): Promise<void> {
     const top = await this.repositoryTop();
     if (!top) return;
     for (const file of await this.changedInRepository(top)) {
@@ -114,6 +124,7 @@ export class FileChanges {
 
   /** After a command: what git says changed, as it was in HEAD (it was clean when the task began). */
   async afterCommand(): Promise<void> {
+    await this.beginning;
     const top = await this.repositoryTop();
     if (!top) return;
     for (const file of await this.changedInRepository(top)) {

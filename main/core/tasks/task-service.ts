@@ -3,7 +3,6 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { PermissionResult, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
-import { createTwoFilesPatch } from 'diff';
 import { PerchError, invalidRequest, notFound } from '../errors.js';
 import type { PerchEventBus } from '../events.js';
 import type { JobTasks } from '../jobs/scheduler.js';
@@ -360,6 +359,8 @@ export class TaskService {
   /** The files a task changed, each with a unified diff against the file before the task touched it. */
   async changes(id: string): Promise<FileChange[]> {
     const task = this.store.require(id);
+    // The diff library loads when first needed, not at start.
+    const { createTwoFilesPatch } = await import('diff');
     return changesOf(this.store.files(id), task.workspace_path, (name, before, after) =>
       // jsdiff heads its patch with a line of '='; a unified diff starts at '---'.
       createTwoFilesPatch(`a/${name}`, `b/${name}`, before, after, undefined, undefined, { context: 3 }).replace(/^=+\n/, ''),
@@ -556,7 +557,7 @@ export class TaskService {
   ): Promise<void> {
     let outcome: TurnOutcome | undefined;
     try {
-      if (task.agent_session_id === null) await turn.files.begin();
+      if (task.agent_session_id === null) turn.files.begin();
       outcome = await turn.runner.run(
         {
           prompt,
