@@ -116,6 +116,37 @@ describe('spending limits: any client may tighten them, only the desktop app or 
   });
 });
 
+describe('workspaces: where tasks may run commands', () => {
+  it('are listed for any client, but added and removed only by the desktop app or the CLI', async () => {
+    const folder = temporaryDataDir();
+    const added = await perch.request('/api/v1/workspaces', { json: { path: folder } });
+    expect(added.status).toBe(403);
+    expect(((await added.json()) as ErrorBody).error.message).toContain('npx perch workspace add');
+    const mine = await perch.request('/api/v1/workspaces', {
+      json: { path: folder, name: 'desk' },
+      headers: { 'x-perch-desktop': DESKTOP_SECRET },
+    });
+    expect(mine.status).toBe(201);
+    const { id } = (await mine.json()) as { id: string };
+    const list = (await (await perch.request('/api/v1/workspaces')).json()) as { workspaces: Array<{ id: string }> };
+    expect(list.workspaces.map((workspace) => workspace.id)).toContain(id);
+    expect((await perch.request(`/api/v1/workspaces/${id}`, { method: 'DELETE' })).status).toBe(403);
+    expect(
+      (await perch.request(`/api/v1/workspaces/${id}`, { method: 'DELETE', headers: { 'x-perch-desktop': DESKTOP_SECRET } }))
+        .status,
+    ).toBe(204);
+  });
+
+  it('never include Perch’s own data folder, even from the desktop app', async () => {
+    const res = await perch.request('/api/v1/workspaces', {
+      json: { path: path.dirname(perch.dataDir) },
+      headers: { 'x-perch-desktop': DESKTOP_SECRET },
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as ErrorBody).error.message).toContain("Perch's own data folder");
+  });
+});
+
 describe('3. a job cannot write outside Perch’s outputs folder', () => {
   const createJob = (output: Record<string, unknown>, asDesktop = false) =>
     perch.request('/api/v1/jobs', {
