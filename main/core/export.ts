@@ -1,4 +1,5 @@
 import type { Message, Session } from './storage/conversation-store.js';
+import { editAsDiff } from './tasks/proposed-diff.js';
 
 /**
  * Conversations and task transcripts as files a person keeps: Markdown to read (and paste into
@@ -107,15 +108,8 @@ function eventMarkdown(type: string, data: unknown, tools: Map<string, string>):
       if (name === 'Bash') return `**Ran** \`${text(input.command)}\``;
       if (name === 'Read') return `**Read** \`${text(input.file_path)}\``;
       if (name === 'Write') return `**Wrote** \`${text(input.file_path)}\`\n\n${fenced(text(input.content))}`;
-      if (name === 'Edit') {
-        const removed = text(input.old_string)
-          .split('\n')
-          .map((line) => `-${line}`);
-        const added = text(input.new_string)
-          .split('\n')
-          .map((line) => `+${line}`);
-        return `**Edited** \`${text(input.file_path)}\`\n\n${fenced([...removed, ...added].join('\n'), 'diff')}`;
-      }
+      if (name === 'Edit')
+        return `**Edited** \`${text(input.file_path)}\`\n\n${fenced(editAsDiff(text(input.old_string), text(input.new_string)), 'diff')}`;
       return `**${name}**\n\n${fenced(JSON.stringify(input, null, 2), 'json')}`;
     }
     case 'tool_result': {

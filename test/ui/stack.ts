@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
 import { temporaryDataDir, TEST_API_KEY } from '../helpers/perch.js';
 import { cliEnv, requireBuild, startServe, type ServeProcess } from '../cli/run-perch.js';
@@ -113,3 +114,59 @@ export async function signIn(page: Page, stack: UiStack, hash = '#/chat'): Promi
 }
 
 export const screenshotDir = path.resolve(import.meta.dirname, '../../docs/screenshots');
+
+type PageOptions = Parameters<typeof openPage>[1];
+
+/** One test file's browser session: a `perch serve` stack, Chromium, and pages that must stay free of console errors. */
+export interface BrowserTests {
+  readonly stack: UiStack;
+  readonly browser: Browser;
+  watchedPage: (options?: PageOptions) => Promise<WatchedPage>;
+  page: (options?: PageOptions) => Promise<Page>;
+}
+
+/**
+ * Starts the stack and Chromium before the file's tests and stops them after. After every test
+ * its pages must have logged no console errors, and nothing it scripted is left for the next.
+ */
+export function useBrowserTests(): BrowserTests {
+  let stack: UiStack | undefined;
+  let browser: Browser | undefined;
+  const pages: WatchedPage[] = [];
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('The browser tests have not started yet (use them inside a test).');
+    return value;
+  };
+
+  // Chromium's first start on a busy two-core machine can take a while.
+  beforeAll(async () => {
+    [stack, browser] = await Promise.all([startUiStack(), launchChromium()]);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+  afterEach(async () => {
+    stack?.upstream.clearQueue();
+    for (const watched of pages.splice(0)) {
+      expect(watched.errors).toEqual([]);
+      await watched.context.close();
+    }
+  });
+
+  const watchedPage = async (options: PageOptions = {}): Promise<WatchedPage> => {
+    const watched = await openPage(started(browser), options);
+    pages.push(watched);
+    return watched;
+  };
+  return {
+    get stack() {
+      return started(stack);
+    },
+    get browser() {
+      return started(browser);
+    },
+    watchedPage,
+    page: async (options) => (await watchedPage(options)).page,
+  };
+}

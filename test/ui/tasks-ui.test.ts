@@ -1,53 +1,31 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { cliEnv, runPerch } from '../cli/run-perch.js';
 import { finalAnswer, projectFolder, toolCall } from '../helpers/tasks.js';
-import { launchChromium, openPage, screenshotDir, signIn, startUiStack, type UiStack, type WatchedPage } from './stack.js';
+import { screenshotDir, signIn, useBrowserTests } from './stack.js';
 
 /*
  * Tasks in the web UI, in Debian's Chromium against `perch serve`, whose agent is the real
  * `claude` binary; the fake upstream scripts what Claude does.
  */
 
-let stack: UiStack;
-let browser: Browser;
+const ui = useBrowserTests();
+const { page } = ui;
 let folder: string;
-const pages: WatchedPage[] = [];
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startUiStack(), launchChromium()]);
-}, 60_000);
-afterAll(async () => {
-  await browser.close();
-  await stack.stop();
-});
-afterEach(async () => {
-  stack.upstream.clearQueue();
-  for (const watched of pages.splice(0)) {
-    expect(watched.errors).toEqual([]);
-    await watched.context.close();
-  }
-});
-
-async function page(options: Parameters<typeof openPage>[1] = {}): Promise<Page> {
-  const watched = await openPage(browser, options);
-  pages.push(watched);
-  return watched.page;
-}
 
 const api = async (route: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
   const { json, ...rest } = init;
-  return fetch(`${stack.url}${route}`, {
+  return fetch(`${ui.stack.url}${route}`, {
     ...rest,
-    headers: { authorization: `Bearer ${stack.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: { authorization: `Bearer ${ui.stack.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(json === undefined ? {} : { method: 'POST', body: JSON.stringify(json) }),
   });
 };
 
 async function startFromForm(p: Page, prompt: string, mode?: string): Promise<string> {
-  await p.goto(`${stack.url}/#/tasks`);
+  await p.goto(`${ui.stack.url}/#/tasks`);
   const form = p.getByRole('form', { name: 'New task' });
   await form.getByLabel('What should Claude do?').fill(prompt);
   if (mode) await form.getByLabel('Permissions').selectOption(mode);
@@ -59,12 +37,13 @@ async function startFromForm(p: Page, prompt: string, mode?: string): Promise<st
 describe('the Tasks view', () => {
   it('says how to add a workspace when there is none, then starts a task in one', async () => {
     const p = await page();
-    await signIn(p, stack, '#/tasks');
-    await p.goto(`${stack.url}/#/tasks`);
+    await signIn(p, ui.stack, '#/tasks');
+    await p.goto(`${ui.stack.url}/#/tasks`);
     await p.getByText('npx perch workspace add .').waitFor();
     folder = projectFolder();
     expect(
-      (await runPerch(['workspace', 'add', folder, '--name', 'site'], { env: cliEnv({ PERCH_DATA_DIR: stack.dataDir }) })).code,
+      (await runPerch(['workspace', 'add', folder, '--name', 'site'], { env: cliEnv({ PERCH_DATA_DIR: ui.stack.dataDir }) }))
+        .code,
     ).toBe(0);
     await p.reload();
     const form = p.getByRole('form', { name: 'New task' });
@@ -74,7 +53,7 @@ describe('the Tasks view', () => {
   });
 
   it('asks before writing; Allow writes the file, and Changes shows its diff and downloads it', async () => {
-    stack.upstream.enqueue(
+    ui.stack.upstream.enqueue(
       toolCall(
         'toolu_u1',
         'Write',
@@ -84,7 +63,7 @@ describe('the Tasks view', () => {
       finalAnswer('Wrote **hello.md** with a greeting.'),
     );
     const p = await page();
-    await signIn(p, stack, '#/tasks');
+    await signIn(p, ui.stack, '#/tasks');
     await startFromForm(p, 'Write a hello page');
     const card = p.getByRole('article', { name: /^Write: Write hello\.md/ });
     await card.getByRole('group', { name: 'Permission request' }).waitFor();
@@ -107,12 +86,12 @@ describe('the Tasks view', () => {
   });
 
   it('denies a command with a reason by keyboard, and the task goes on to its answer', async () => {
-    stack.upstream.enqueue(
+    ui.stack.upstream.enqueue(
       toolCall('toolu_u2', 'Bash', { command: 'rm -rf node_modules', description: 'clean' }),
       finalAnswer('Understood, I left node_modules alone.'),
     );
     const p = await page();
-    await signIn(p, stack, '#/tasks');
+    await signIn(p, ui.stack, '#/tasks');
     await startFromForm(p, 'Clean up');
     const request = p.getByRole('group', { name: 'Permission request' });
     await request.waitFor();
@@ -122,31 +101,31 @@ describe('the Tasks view', () => {
     await p.keyboard.press('Enter');
     await p.getByText('Understood, I left node_modules alone.').waitFor();
     await p.getByText('Keep the dependencies.').first().waitFor();
-    expect(stack.upstream.messageRequests.at(-1)?.rawBody).toContain('Keep the dependencies.');
+    expect(ui.stack.upstream.messageRequests.at(-1)?.rawBody).toContain('Keep the dependencies.');
   });
 
   it('stops a task that waits, and the follow-up box continues it', async () => {
-    stack.upstream.enqueue(toolCall('toolu_u3', 'Write', { file_path: path.join(folder, 'later.md'), content: 'x' }));
+    ui.stack.upstream.enqueue(toolCall('toolu_u3', 'Write', { file_path: path.join(folder, 'later.md'), content: 'x' }));
     const p = await page();
-    await signIn(p, stack, '#/tasks');
+    await signIn(p, ui.stack, '#/tasks');
     await startFromForm(p, 'Wait for me');
     await p.getByRole('group', { name: 'Permission request' }).waitFor();
     await p.getByRole('button', { name: 'Stop' }).click();
     await p.getByText('stopped', { exact: true }).first().waitFor();
     await expect.poll(() => p.getByRole('group', { name: 'Permission request' }).count()).toBe(0);
-    stack.upstream.enqueue(finalAnswer('Back at it.'));
+    ui.stack.upstream.enqueue(finalAnswer('Back at it.'));
     await p.getByLabel('Follow-up').fill('Carry on, but skip the file.');
     await p.getByLabel('Follow-up').press('Enter');
     await p.getByText('Back at it.').waitFor();
   });
 
   it('shows how many requests wait for a person in the navigation', async () => {
-    stack.upstream.enqueue(toolCall('toolu_u4', 'Write', { file_path: path.join(folder, 'badge.md'), content: 'x' }));
+    ui.stack.upstream.enqueue(toolCall('toolu_u4', 'Write', { file_path: path.join(folder, 'badge.md'), content: 'x' }));
     const started = (await (await api('/api/v1/tasks', { json: { prompt: 'Badge', workspace: 'site' } })).json()) as {
       id: string;
     };
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     const badge = p.getByRole('link', { name: /Tasks/ }).locator('.nav-badge');
     await expect.poll(() => badge.textContent(), { timeout: 15_000 }).toContain('1');
     await api(`/api/v1/tasks/${started.id}/stop`, { method: 'POST' });
@@ -154,7 +133,7 @@ describe('the Tasks view', () => {
   });
 
   it('opens the task a scheduled job started', async () => {
-    stack.upstream.enqueue(finalAnswer('Nightly tidy: nothing to do.'));
+    ui.stack.upstream.enqueue(finalAnswer('Nightly tidy: nothing to do.'));
     const job = (await (
       await api('/api/v1/jobs', {
         json: { name: 'Nightly tidy', prompt: 'Tidy up', cron: '0 3 * * *', task: { workspace: 'site' } },
@@ -167,8 +146,8 @@ describe('the Tasks view', () => {
       taskId = runs[0]?.task_id ?? null;
     }
     const p = await page();
-    await signIn(p, stack, '#/jobs');
-    await p.goto(`${stack.url}/#/jobs`);
+    await signIn(p, ui.stack, '#/jobs');
+    await p.goto(`${ui.stack.url}/#/jobs`);
     await p.getByRole('button', { name: 'History' }).first().click();
     await p.getByRole('link', { name: 'Open its task' }).first().click();
     await p.waitForURL(new RegExp(`#/tasks/${taskId}`));
@@ -178,8 +157,8 @@ describe('the Tasks view', () => {
   it('exports the transcript as Markdown', async () => {
     const { tasks } = (await (await api('/api/v1/tasks?limit=1')).json()) as { tasks: Array<{ id: string }> };
     const p = await page();
-    await signIn(p, stack, `#/tasks/${tasks[0]?.id ?? ''}`);
-    await p.goto(`${stack.url}/#/tasks/${tasks[0]?.id ?? ''}`);
+    await signIn(p, ui.stack, `#/tasks/${tasks[0]?.id ?? ''}`);
+    await p.goto(`${ui.stack.url}/#/tasks/${tasks[0]?.id ?? ''}`);
     await p.getByText('Export').click();
     const download = p.waitForEvent('download');
     await p.getByRole('button', { name: 'Markdown' }).click();
@@ -191,10 +170,10 @@ describe('the Tasks view', () => {
 
 describe('quick ask', () => {
   it('runs the words as a task in a chosen workspace and opens it', async () => {
-    stack.upstream.enqueue(finalAnswer('Started from quick ask.'));
+    ui.stack.upstream.enqueue(finalAnswer('Started from quick ask.'));
     const p = await page({ width: 680, height: 420 });
-    await signIn(p, stack, '#/quick-ask');
-    await p.goto(`${stack.url}/#/quick-ask`);
+    await signIn(p, ui.stack, '#/quick-ask');
+    await p.goto(`${ui.stack.url}/#/quick-ask`);
     await p.getByRole('button', { name: 'Run as task' }).click();
     await expect.poll(() => p.getByLabel('Workspace').inputValue()).toMatch(/^ws_/);
     await p.getByRole('textbox', { name: 'Message' }).fill('Tidy the readme');
@@ -208,13 +187,13 @@ describe('on a phone', () => {
   it('approves an edit at 390 px wide, and the diff fits the screen', async () => {
     const file = path.join(folder, 'config.json');
     writeFileSync(file, '{\n  "retries": 1\n}\n');
-    stack.upstream.enqueue(
+    ui.stack.upstream.enqueue(
       toolCall('toolu_p1', 'Read', { file_path: file }),
       toolCall('toolu_p2', 'Edit', { file_path: file, old_string: '"retries": 1', new_string: '"retries": 3' }),
       finalAnswer('Raised the retries to 3.'),
     );
     const p = await page({ width: 390, height: 844 });
-    await signIn(p, stack, '#/tasks');
+    await signIn(p, ui.stack, '#/tasks');
     await startFromForm(p, 'Raise the retries');
     const allow = p.getByRole('button', { name: 'Allow' });
     await allow.waitFor();
@@ -239,7 +218,7 @@ describe('screenshots for the README', () => {
       path.join(folder, 'package.json'),
       JSON.stringify({ scripts: { test: "printf '✓ 42 passed\\n✗ 1 failed: parses dates\\n'" } }),
     );
-    stack.upstream.enqueue(
+    ui.stack.upstream.enqueue(
       toolCall('toolu_s1', 'Bash', { command: 'npm test', description: 'run the tests' }, 'Let me run the tests first.'),
       toolCall('toolu_s2', 'Write', { file_path: file, content: '# Test report\n\n- 42 passed\n- 1 failed: `parses dates`\n' }),
     );
@@ -249,8 +228,8 @@ describe('screenshots for the README', () => {
       })
     ).json()) as { id: string };
     const p = await page({ colorScheme, width, height });
-    await signIn(p, stack, `#/tasks/${started.id}`);
-    await p.goto(`${stack.url}/#/tasks/${started.id}`);
+    await signIn(p, ui.stack, `#/tasks/${started.id}`);
+    await p.goto(`${ui.stack.url}/#/tasks/${started.id}`);
     await p.getByRole('group', { name: 'Permission request' }).waitFor();
     // The title stays readable on a phone: a line of its own, not squeezed beside the buttons.
     expect((await p.getByRole('heading', { level: 1 }).boundingBox())?.width).toBeGreaterThan(width / 2);

@@ -1,54 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { TEST_API_KEY } from '../helpers/perch.js';
 import { cliEnv, runPerch } from '../cli/run-perch.js';
-import {
-  expectStatusErrors,
-  launchChromium,
-  openPage,
-  screenshotDir,
-  signIn,
-  startUiStack,
-  type UiStack,
-  type WatchedPage,
-} from './stack.js';
+import { expectStatusErrors, openPage, screenshotDir, signIn, startUiStack, useBrowserTests } from './stack.js';
 
 const PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
   'base64',
 );
 
-let stack: UiStack;
-let browser: Browser;
-const pages: WatchedPage[] = [];
-
-// Chromium's first start on a busy two-core machine can take a while.
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startUiStack(), launchChromium()]);
-}, 60_000);
-afterAll(async () => {
-  await browser.close();
-  await stack.stop();
-});
-// Every test's pages must have stayed free of console errors.
-afterEach(async () => {
-  for (const watched of pages.splice(0)) {
-    expect(watched.errors).toEqual([]);
-    await watched.context.close();
-  }
-});
-
-async function watchedPage(options: Parameters<typeof openPage>[1] = {}): Promise<WatchedPage> {
-  const watched = await openPage(browser, options);
-  pages.push(watched);
-  return watched;
-}
-
-async function page(options: Parameters<typeof openPage>[1] = {}): Promise<Page> {
-  return (await watchedPage(options)).page;
-}
+const ui = useBrowserTests();
+const { page, watchedPage } = ui;
 
 const message = (p: Page) => p.getByRole('textbox', { name: 'Message' });
 
@@ -61,12 +25,12 @@ describe('signing in', () => {
   it('asks for the API token, refuses a wrong one, and signs in with Enter', async () => {
     const watched = await watchedPage();
     const p = watched.page;
-    await p.goto(`${stack.url}/`);
+    await p.goto(`${ui.stack.url}/`);
     const field = p.getByLabel('API token');
     await field.fill('perch_not-the-token');
     await field.press('Enter');
     await expect.poll(() => p.getByRole('alert').textContent()).toContain('not the API token');
-    await field.fill(stack.token);
+    await field.fill(ui.stack.token);
     await field.press('Enter');
     await message(p).waitFor();
     // The refused attempt is the one error the browser may log.
@@ -75,7 +39,7 @@ describe('signing in', () => {
 
   it('stays signed in after a reload, keeping only an HttpOnly cookie (never the token)', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     await p.reload();
     await message(p).waitFor();
     const stored = await p.evaluate(() =>
@@ -85,7 +49,7 @@ describe('signing in', () => {
         cookie: document.cookie,
       }),
     );
-    expect(stored).not.toContain(stack.token);
+    expect(stored).not.toContain(ui.stack.token);
     expect(stored).not.toContain('perch_session');
   });
 });
@@ -93,9 +57,9 @@ describe('signing in', () => {
 describe('chat', () => {
   it('streams the answer as it arrives, then shows its tokens and cost', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     const answer = 'The quick brown fox jumps over the lazy dog, step by step, piece by piece, until the end.';
-    stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 12, delayMs: 80 });
+    ui.stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 12, delayMs: 80 });
     await ask(p, 'Tell me about the fox');
     await p.getByText('The quick brown fox', { exact: false }).first().waitFor();
     // Part of the answer is on screen while the rest is still coming.
@@ -107,28 +71,28 @@ describe('chat', () => {
 
   it('stops an answer in flight and keeps what arrived', async () => {
     const p = await page();
-    await signIn(p, stack);
-    const aborts = stack.upstream.clientAborts;
-    stack.upstream.enqueue({ kind: 'answer', text: 'Once upon a time '.repeat(40), chunks: 60, delayMs: 60 });
+    await signIn(p, ui.stack);
+    const aborts = ui.stack.upstream.clientAborts;
+    ui.stack.upstream.enqueue({ kind: 'answer', text: 'Once upon a time '.repeat(40), chunks: 60, delayMs: 60 });
     await ask(p, 'A long story please');
     await p.getByText('Once upon a time', { exact: false }).first().waitFor();
     await p.getByRole('button', { name: 'Stop' }).click();
     await p.getByText('Stopped before the end.').waitFor();
-    await expect.poll(() => stack.upstream.clientAborts).toBeGreaterThan(aborts);
+    await expect.poll(() => ui.stack.upstream.clientAborts).toBeGreaterThan(aborts);
     await p.reload();
     await p.getByText('Stopped before the end.').waitFor();
   });
 
   it('leaves the person in Settings when they go there while an answer is coming, keeping what arrived', async () => {
     const p = await page();
-    await signIn(p, stack);
-    const aborts = stack.upstream.clientAborts;
-    stack.upstream.enqueue({ kind: 'answer', text: 'Slowly, word by word. '.repeat(30), chunks: 30, delayMs: 60 });
+    await signIn(p, ui.stack);
+    const aborts = ui.stack.upstream.clientAborts;
+    ui.stack.upstream.enqueue({ kind: 'answer', text: 'Slowly, word by word. '.repeat(30), chunks: 30, delayMs: 60 });
     await ask(p, 'Take your time');
     await p.getByText('Slowly, word by word.', { exact: false }).first().waitFor();
     await p.getByRole('link', { name: 'Settings', exact: true }).click();
     await p.getByRole('heading', { name: 'Settings' }).waitFor();
-    await expect.poll(() => stack.upstream.clientAborts).toBeGreaterThan(aborts);
+    await expect.poll(() => ui.stack.upstream.clientAborts).toBeGreaterThan(aborts);
     // The chat's last steps after an answer (load the saved version, refresh the list) have run by now.
     await p.waitForTimeout(500);
     expect(new URL(p.url()).hash).toBe('#/settings');
@@ -139,10 +103,10 @@ describe('chat', () => {
 
   it('finds an earlier session after a reload and through history search', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     await ask(p, 'How tall is the lighthouse of Alexandria?');
     await p.getByText('You said: How tall is the lighthouse').waitFor();
-    await p.goto(`${stack.url}/#/chat`);
+    await p.goto(`${ui.stack.url}/#/chat`);
     await p.reload();
     await p.getByRole('link', { name: /How tall is the lighthouse/ }).waitFor();
     await p.getByRole('searchbox', { name: 'Search history' }).fill('lighthou');
@@ -154,7 +118,7 @@ describe('chat', () => {
 
   it('renames and deletes a session', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     await ask(p, 'Session to rename');
     await p.getByText('You said: Session to rename').waitFor();
     await p.getByRole('button', { name: 'Rename Session to rename' }).click();
@@ -169,19 +133,19 @@ describe('chat', () => {
 
   it('attaches a file with the Attach button and sends it as message content', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     await p.locator('input[type="file"]').setInputFiles({ name: 'dot.png', mimeType: 'image/png', buffer: PNG });
     await p.getByRole('list', { name: 'Files to send' }).getByText('dot.png').waitFor();
     await ask(p, 'What is in this image?');
     await p.getByText('You said: What is in this image?').waitFor();
-    const body = stack.upstream.messageRequests.at(-1)?.body as { messages: Array<{ content: Array<{ type: string }> }> };
+    const body = ui.stack.upstream.messageRequests.at(-1)?.body as { messages: Array<{ content: Array<{ type: string }> }> };
     expect(body.messages.at(-1)?.content.map((block) => block.type)).toEqual(['image', 'text']);
     await p.getByRole('list', { name: 'Attachments' }).getByText('dot.png').waitFor();
   });
 
   it('takes files dropped on the conversation or pasted into the message box', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     await p.evaluate(() => {
       const drop = new DataTransfer();
       drop.items.add(new File(['dropped text'], 'dropped.txt', { type: 'text/plain' }));
@@ -199,7 +163,7 @@ describe('chat', () => {
     await queued.getByText('pasted.txt').waitFor();
     await ask(p, 'Compare these');
     await p.getByText('You said: Compare these').waitFor();
-    const body = stack.upstream.messageRequests.at(-1)?.body as {
+    const body = ui.stack.upstream.messageRequests.at(-1)?.body as {
       messages: Array<{ content: Array<{ type: string; text?: string }> }>;
     };
     const texts = body.messages.at(-1)?.content.map((block) => block.text ?? '') ?? [];
@@ -209,10 +173,10 @@ describe('chat', () => {
 
   it('keeps its layout with a long answer and a very long code line', async () => {
     const p = await page({ width: 680, height: 420 });
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     const longLine = `const data = [${Array.from({ length: 120 }, (_, index) => index).join(', ')}];`;
     const answer = `${'A paragraph of words. '.repeat(60)}\n\n\`\`\`js\n${longLine}\n\`\`\`\n\n${'averyveryverylongwordwithoutanyspaces'.repeat(8)}`;
-    stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 20 });
+    ui.stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 20 });
     await ask(p, 'Long one');
     await p.getByRole('button', { name: 'Copy code' }).waitFor();
     const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
@@ -223,8 +187,8 @@ describe('chat', () => {
 describe('quick ask', () => {
   it('is ready to type at once; Enter streams the answer; Continue in chat opens the session', async () => {
     const p = await page({ width: 680, height: 420 });
-    await signIn(p, stack, '#/quick-ask');
-    await p.goto(`${stack.url}/#/quick-ask`);
+    await signIn(p, ui.stack, '#/quick-ask');
+    await p.goto(`${ui.stack.url}/#/quick-ask`);
     await expect.poll(() => p.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Message');
     await p.keyboard.type('What is the speed of light?');
     await p.keyboard.press('Enter');
@@ -239,8 +203,8 @@ describe('settings', () => {
   it('says what is wrong with a bad value and confirms a good one', async () => {
     const watched = await watchedPage();
     const p = watched.page;
-    await signIn(p, stack, '#/settings');
-    await p.goto(`${stack.url}/#/settings`);
+    await signIn(p, ui.stack, '#/settings');
+    await p.goto(`${ui.stack.url}/#/settings`);
     await p.getByRole('heading', { name: 'Settings' }).waitFor();
     const claude = p.getByRole('region', { name: 'Claude' });
     await claude.getByLabel('Max tokens per answer').fill('0');
@@ -257,11 +221,11 @@ describe('settings', () => {
   it('takes a daily budget; once it is reached chat says so; only the CLI lifts it, and then chat answers again', async () => {
     const watched = await watchedPage();
     const p = watched.page;
-    await signIn(p, stack);
-    stack.upstream.enqueue({ kind: 'answer', text: 'A first, paid answer.' });
+    await signIn(p, ui.stack);
+    ui.stack.upstream.enqueue({ kind: 'answer', text: 'A first, paid answer.' });
     await ask(p, 'Spend a little');
     await p.getByText('A first, paid answer.').waitFor();
-    await p.goto(`${stack.url}/#/settings`);
+    await p.goto(`${ui.stack.url}/#/settings`);
     const limits = p.getByRole('region', { name: 'Spending and limits' });
     const save = limits.getByRole('button', { name: 'Save', exact: true });
     await limits.getByLabel('Daily budget (US dollars)').fill('-1');
@@ -271,20 +235,22 @@ describe('settings', () => {
     await save.click();
     await limits.getByRole('status').getByText('Saved. Limits apply at once.').waitFor();
 
-    await p.goto(`${stack.url}/#/chat`);
+    await p.goto(`${ui.stack.url}/#/chat`);
     await ask(p, 'Over budget?');
     await expect.poll(() => p.getByRole('alert').first().textContent()).toContain('daily budget');
-    expect(stack.upstream.messageRequests.some((request) => JSON.stringify(request).includes('Over budget?'))).toBe(false);
+    expect(ui.stack.upstream.messageRequests.some((request) => JSON.stringify(request).includes('Over budget?'))).toBe(false);
 
     // A browser holds only the token: it may lower a spending limit, never lift one.
-    await p.goto(`${stack.url}/#/settings`);
+    await p.goto(`${ui.stack.url}/#/settings`);
     await limits.getByLabel('Daily budget (US dollars)').fill('0');
     await save.click();
     await expect.poll(() => limits.getByRole('alert').textContent()).toContain('npx perch config set budget.dailyUsd');
-    const lifted = await runPerch(['config', 'set', 'budget.dailyUsd', '0'], { env: cliEnv({ PERCH_DATA_DIR: stack.dataDir }) });
+    const lifted = await runPerch(['config', 'set', 'budget.dailyUsd', '0'], {
+      env: cliEnv({ PERCH_DATA_DIR: ui.stack.dataDir }),
+    });
     expect(lifted.code).toBe(0);
-    await p.goto(`${stack.url}/#/chat`);
-    stack.upstream.enqueue({ kind: 'answer', text: 'Within budget again.' });
+    await p.goto(`${ui.stack.url}/#/chat`);
+    ui.stack.upstream.enqueue({ kind: 'answer', text: 'Within budget again.' });
     await ask(p, 'And now?');
     await p.getByText('Within budget again.').waitFor();
     expectStatusErrors(watched, 400);
@@ -294,8 +260,8 @@ describe('settings', () => {
 
   it('shows the security settings read-only in a browser, with the command that changes them', async () => {
     const p = await page();
-    await signIn(p, stack, '#/settings');
-    await p.goto(`${stack.url}/#/settings`);
+    await signIn(p, ui.stack, '#/settings');
+    await p.goto(`${ui.stack.url}/#/settings`);
     const local = p.getByRole('region', { name: 'Local API' });
     expect(await local.getByLabel('Port').getAttribute('readonly')).not.toBeNull();
     await local.getByText('npx perch config set api.port <value>').waitFor();
@@ -314,8 +280,8 @@ describe('settings', () => {
 
   it('takes a GitHub token without ever showing it back, and clears it', async () => {
     const p = await page();
-    await signIn(p, stack, '#/settings');
-    await p.goto(`${stack.url}/#/settings`);
+    await signIn(p, ui.stack, '#/settings');
+    await p.goto(`${ui.stack.url}/#/settings`);
     const automation = p.getByRole('region', { name: 'Automation' });
     const status = automation.getByTestId('github-token-status');
     await expect.poll(() => status.textContent()).toBe('Not set');
@@ -333,8 +299,8 @@ describe('settings', () => {
 
   it('switches the theme at once', async () => {
     const p = await page();
-    await signIn(p, stack, '#/settings');
-    await p.goto(`${stack.url}/#/settings`);
+    await signIn(p, ui.stack, '#/settings');
+    await p.goto(`${ui.stack.url}/#/settings`);
     await p.getByRole('radio', { name: 'Dark' }).check();
     await expect.poll(() => p.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
     await p.getByRole('radio', { name: 'Follow the system' }).check();
@@ -346,8 +312,8 @@ describe('scheduled prompts', () => {
   it('creates a job from the form, refuses a bad schedule with the reason, runs it now and shows the history', async () => {
     const watched = await watchedPage();
     const p = watched.page;
-    await signIn(p, stack, '#/jobs');
-    await p.goto(`${stack.url}/#/jobs`);
+    await signIn(p, ui.stack, '#/jobs');
+    await p.goto(`${ui.stack.url}/#/jobs`);
     await p.getByRole('button', { name: 'New job' }).click();
     const form = p.getByRole('form', { name: 'New job' });
     await form.getByLabel('Name').fill('Morning summary');
@@ -359,7 +325,7 @@ describe('scheduled prompts', () => {
     await form.getByRole('button', { name: 'Create job' }).click();
     const card = p.getByRole('listitem').filter({ has: p.getByRole('heading', { name: 'Morning summary' }) });
     await card.getByText('0 9 * * 1-5').waitFor();
-    stack.upstream.enqueue({ kind: 'answer', text: 'Three meetings and a deadline.' });
+    ui.stack.upstream.enqueue({ kind: 'answer', text: 'Three meetings and a deadline.' });
     await card.getByRole('button', { name: 'Run now' }).click();
     await card.getByRole('button', { name: 'History' }).click();
     await expect
@@ -372,9 +338,9 @@ describe('scheduled prompts', () => {
 describe('usage', () => {
   it('shows what Perch spent: totals, a bar per day, and the spenders by model and by conversation', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     // A long answer, so this conversation is the biggest spender and leads its table.
-    stack.upstream.enqueue({ kind: 'answer', text: `Counted. ${'Every word is counted. '.repeat(300)}` });
+    ui.stack.upstream.enqueue({ kind: 'answer', text: `Counted. ${'Every word is counted. '.repeat(300)}` });
     await ask(p, 'What did this cost?');
     await p.getByText('Counted.').waitFor();
     await p.getByRole('link', { name: 'Usage' }).click();
@@ -400,7 +366,7 @@ describe('usage', () => {
 describe('without an API key', () => {
   it('says what to do, takes the key write-only, and then answers — the key never shows in the page', async () => {
     const keyless = await startUiStack({ apiKey: null });
-    const watched = await openPage(browser);
+    const watched = await openPage(ui.browser);
     try {
       const p = watched.page;
       await signIn(p, keyless);
@@ -430,7 +396,7 @@ describe('without an API key', () => {
 describe('keyboard', () => {
   it('reaches Settings from the chat by keyboard alone', async () => {
     const p = await page();
-    await signIn(p, stack);
+    await signIn(p, ui.stack);
     for (let presses = 0; presses < 40; presses += 1) {
       await p.keyboard.press('Tab');
       const name = await p.evaluate(() => document.activeElement?.textContent.trim());
@@ -445,8 +411,8 @@ describe('screenshots for the README', () => {
   it.each(['light', 'dark'] as const)('captures chat, quick ask, jobs, usage and settings in %s', async (colorScheme) => {
     mkdirSync(screenshotDir, { recursive: true });
     const p = await page({ colorScheme, width: 1280, height: 800 });
-    await signIn(p, stack);
-    stack.upstream.enqueue({
+    await signIn(p, ui.stack);
+    ui.stack.upstream.enqueue({
       kind: 'answer',
       text: [
         'Here is a small **TypeScript** helper that retries a promise with backoff:',
@@ -476,9 +442,9 @@ describe('screenshots for the README', () => {
     await p.screenshot({ path: path.join(screenshotDir, `chat-${colorScheme}.png`) });
 
     const quick = await page({ colorScheme, width: 680, height: 420 });
-    await signIn(quick, stack, '#/quick-ask');
-    await quick.goto(`${stack.url}/#/quick-ask`);
-    stack.upstream.enqueue({
+    await signIn(quick, ui.stack, '#/quick-ask');
+    await quick.goto(`${ui.stack.url}/#/quick-ask`);
+    ui.stack.upstream.enqueue({
       kind: 'answer',
       text: 'About **299,792 km/s** in a vacuum — light crosses the Earth–Moon distance in roughly 1.3 seconds.',
     });
@@ -488,8 +454,8 @@ describe('screenshots for the README', () => {
     await quick.screenshot({ path: path.join(screenshotDir, `quick-ask-${colorScheme}.png`) });
 
     const jobs = await page({ colorScheme, width: 1280, height: 800 });
-    await signIn(jobs, stack, '#/jobs');
-    await jobs.goto(`${stack.url}/#/jobs`);
+    await signIn(jobs, ui.stack, '#/jobs');
+    await jobs.goto(`${ui.stack.url}/#/jobs`);
     await jobs.getByRole('heading', { name: 'Scheduled prompts' }).waitFor();
     await jobs.getByRole('heading', { name: 'Morning summary' }).first().waitFor();
     await jobs.getByRole('button', { name: 'History' }).first().click();
@@ -497,14 +463,14 @@ describe('screenshots for the README', () => {
     await jobs.screenshot({ path: path.join(screenshotDir, `jobs-${colorScheme}.png`) });
 
     const usage = await page({ colorScheme, width: 1280, height: 800 });
-    await signIn(usage, stack, '#/usage');
-    await usage.goto(`${stack.url}/#/usage`);
+    await signIn(usage, ui.stack, '#/usage');
+    await usage.goto(`${ui.stack.url}/#/usage`);
     await usage.getByRole('table', { name: 'Usage by model' }).waitFor();
     await usage.screenshot({ path: path.join(screenshotDir, `usage-${colorScheme}.png`) });
 
     const settings = await page({ colorScheme, width: 1280, height: 2500 });
-    await signIn(settings, stack, '#/settings');
-    await settings.goto(`${stack.url}/#/settings`);
+    await signIn(settings, ui.stack, '#/settings');
+    await settings.goto(`${ui.stack.url}/#/settings`);
     await settings.getByRole('heading', { name: 'Appearance' }).waitFor();
     await settings.screenshot({ path: path.join(screenshotDir, `settings-${colorScheme}.png`) });
   });

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { Router } from 'express';
 import { PerchError } from '../../core/errors.js';
-import { taskExport, type TaskForExport } from '../../core/export.js';
+import { taskExport } from '../../core/export.js';
 import { desktopOnly } from '../../core/settings/change-policy.js';
 import { eventJson, type LiveEvent } from '../../core/tasks/task-service.js';
 import { workspaceJson } from '../../core/tasks/workspaces.js';
@@ -155,9 +155,8 @@ export function taskRoutes({ core }: RouteContext): Router {
     .route('/api/v1/tasks/:id/export')
     .get(async (req, res) => {
       const { format } = parseInput(exportQuery, req.query);
-      const task = tasks.get(req.params.id) as unknown as TaskForExport;
       const changes = await tasks.changes(req.params.id);
-      sendExport(res, taskExport({ ...task, changes }, format, new Date().toISOString()));
+      sendExport(res, taskExport({ ...tasks.get(req.params.id), changes }, format, new Date().toISOString()));
     })
     .all(methodNotAllowed('GET'));
 

@@ -34,15 +34,13 @@ async function readCurrent(file: string): Promise<{ exists: boolean; content: Bu
 
 const isBinary = (content: Buffer): boolean => content.subarray(0, 8000).includes(0);
 
-async function git(cwd: string, args: string[]): Promise<string> {
-  const { stdout } = await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: 'utf8' });
-  return stdout;
-}
-
-async function gitBlob(cwd: string, args: string[]): Promise<Buffer> {
+/** What git prints, as bytes (a file's content from HEAD is not necessarily text). */
+async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
   const { stdout } = await run('git', args, { cwd, maxBuffer: 64 * 1024 * 1024, windowsHide: true, encoding: 'buffer' });
   return stdout;
 }
+
+const git = async (cwd: string, args: string[]): Promise<string> => (await gitBytes(cwd, args)).toString('utf8');
 
 /** Paths `git status` reports as changed (relative to the repository's top), renames as their new path. */
 function statusPaths(porcelain: string): string[] {
@@ -92,9 +90,14 @@ export class FileChanges {
     } catch {
       target = path.resolve(this.workspace, file);
     }
-    const relative = this.relative(target);
+    await this.keepAsItIs(target);
+  }
+
+  /** Keeps a workspace file as it is on disk now, unless the task already has it. */
+  private async keepAsItIs(file: string): Promise<void> {
+    const relative = this.relative(file);
     if (relative === undefined || this.store.hasFile(this.taskId, relative)) return;
-    const current = await readCurrent(target);
+    const current = await readCurrent(file);
     this.capture({ path: relative, existed: current.exists, content: current.content, too_large: current.tooLarge });
   }
 
@@ -115,10 +118,7 @@ export class FileChanges {
     if (!top) return;
     for (const file of await this.changedInRepository(top)) {
       this.dirtyAtStart.add(file);
-      const relative = this.relative(path.join(top, file));
-      if (relative === undefined || this.store.hasFile(this.taskId, relative)) continue;
-      const current = await readCurrent(path.join(top, file));
-      this.capture({ path: relative, existed: current.exists, content: current.content, too_large: current.tooLarge });
+      await this.keepAsItIs(path.join(top, file));
     }
   }
 
@@ -137,7 +137,7 @@ export class FileChanges {
         before =
           size > MAX_SNAPSHOT_BYTES
             ? { path: relative, existed: true, content: null, too_large: true }
-            : { path: relative, existed: true, content: await gitBlob(top, ['show', `HEAD:${file}`]), too_large: false };
+            : { path: relative, existed: true, content: await gitBytes(top, ['show', `HEAD:${file}`]), too_large: false };
       } catch {
         // Not in HEAD: the command created it.
       }

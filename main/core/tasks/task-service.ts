@@ -50,7 +50,10 @@ export interface Decision {
 }
 
 /** What a follower of a task receives: saved events (numbered), live text, and the end of a turn. */
-export type LiveEvent = StoredEvent | TextDelta | { type: 'done'; data: Record<string, unknown> };
+export type LiveEvent = StoredEvent | TextDelta | { type: 'done'; data: TaskJson };
+
+/** A task as the API shows it. */
+export type TaskJson = ReturnType<TaskService['json']>;
 
 export interface TaskServiceOptions {
   store: TaskStore;
@@ -77,6 +80,8 @@ export interface RelayEndpoint {
 }
 
 interface ActiveTurn {
+  /** The task as its turn started (its workspace and mode stay as they were). */
+  task: TaskRecord;
   runner: TaskRunner;
   token: string;
   tempDir: string;
@@ -179,7 +184,7 @@ export class TaskService {
   }
 
   /** Starts a task: refused at once when the workspace, mode or budget does not allow it. */
-  create(input: NewTaskInput, origin: ChangeOrigin): Record<string, unknown> {
+  create(input: NewTaskInput, origin: ChangeOrigin): TaskJson {
     const prompt = input.prompt.trim();
     if (!prompt) throw invalidRequest("Invalid field 'prompt': tell the agent what to do.");
     const workspace = this.options.workspaces.resolve(input.workspace);
@@ -220,7 +225,7 @@ export class TaskService {
   }
 
   /** A follow-up turn in the same Claude Code session, once the last turn has ended. */
-  followUp(id: string, prompt: string): Record<string, unknown> {
+  followUp(id: string, prompt: string): TaskJson {
     const task = this.store.require(id);
     const text = prompt.trim();
     if (!text) throw invalidRequest("Invalid field 'prompt': say what the agent should do next.");
@@ -250,7 +255,7 @@ export class TaskService {
   }
 
   /** Stops a task: a queued one at once; a running one within a few seconds (its agent is ended). */
-  async stop(id: string): Promise<Record<string, unknown>> {
+  async stop(id: string): Promise<TaskJson> {
     const task = this.store.require(id);
     const turn = this.active.get(id);
     if (turn) {
@@ -307,18 +312,18 @@ export class TaskService {
     if (task) this.options.events.emit('task:changed', { task_id: id, title: task.title, status: this.store.require(id).status });
   }
 
-  list(limit: number, before?: string): { tasks: Array<Record<string, unknown>>; has_more: boolean } {
+  list(limit: number, before?: string): { tasks: TaskJson[]; has_more: boolean } {
     const page = this.store.list(limit, before);
     return { tasks: page.tasks.map((task) => this.json(task)), has_more: page.has_more };
   }
 
   /** One task, without its transcript. */
-  summary(id: string): Record<string, unknown> {
+  summary(id: string): TaskJson {
     return this.json(this.store.require(id));
   }
 
   /** One task with its whole transcript. */
-  get(id: string): Record<string, unknown> {
+  get(id: string): TaskJson & { transcript: EventJson[] } {
     const task = this.store.require(id);
     return { ...this.json(task), transcript: this.store.eventsAfter(id, 0).map(eventJson) };
   }
@@ -391,33 +396,13 @@ export class TaskService {
   /** Tasks as scheduled jobs start them: nobody watching, never bypassing permissions. */
   forJobs(): JobTasks {
     return {
-      start: (input) => {
-        const task = this.create({ ...input, source: 'job', unattended: true }, 'client');
-        return { id: task.id as string };
-      },
-      whenTurnEnds: async (id, signal) => {
-        const task = (await this.whenTurnEnds(id, signal)) as {
-          status: string;
-          result: string | null;
-          error: TaskError | null;
-          model: string;
-          usage: { input_tokens: number; output_tokens: number };
-          cost_usd: number | null;
-        };
-        return {
-          status: task.status,
-          result: task.result,
-          error: task.error,
-          model: task.model,
-          usage: { input_tokens: task.usage.input_tokens, output_tokens: task.usage.output_tokens },
-          cost_usd: task.cost_usd,
-        };
-      },
+      start: (input) => ({ id: this.create({ ...input, source: 'job', unattended: true }, 'client').id }),
+      whenTurnEnds: (id, signal) => this.whenTurnEnds(id, signal),
     };
   }
 
   /** Resolves with the task once its current turn (if any) is over; rejects if `signal` aborts first. */
-  whenTurnEnds(id: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  whenTurnEnds(id: string, signal?: AbortSignal): Promise<TaskJson> {
     return new Promise((resolve, reject) => {
       if (!this.inTurn(id)) {
         resolve(this.summary(id));
@@ -442,7 +427,7 @@ export class TaskService {
     await this.whenTurnEnds(id);
   }
 
-  json(task: TaskRecord): Record<string, unknown> {
+  json(task: TaskRecord) {
     const usage = this.options.usageOf(task.id);
     const permissions = this.store.permissions(task.id);
     return {
@@ -505,9 +490,8 @@ export class TaskService {
   }
 
   private hasWriter(workspacePath: string): boolean {
-    for (const id of this.active.keys()) {
-      const other = this.store.get(id);
-      if (other && other.permission_mode !== 'plan' && other.workspace_path === workspacePath) return true;
+    for (const { task } of this.active.values()) {
+      if (task.permission_mode !== 'plan' && task.workspace_path === workspacePath) return true;
     }
     return false;
   }
@@ -531,6 +515,7 @@ export class TaskService {
     mkdirSync(this.tempRoot, { recursive: true, mode: 0o700 });
     const token = this.agentTokens.issue(task.id);
     const turn: ActiveTurn = {
+      task,
       runner: new TaskRunner(this.options.runner),
       token,
       tempDir: mkdtempSync(path.join(this.tempRoot, `${task.id}-`)),
@@ -730,7 +715,15 @@ export class TaskService {
   }
 }
 
-export const eventJson = (event: StoredEvent): Record<string, unknown> => ({
+/** A saved event as the API shows it. */
+export interface EventJson {
+  seq: number;
+  type: string;
+  data: unknown;
+  created_at: string | null;
+}
+
+export const eventJson = (event: StoredEvent): EventJson => ({
   seq: event.seq,
   type: event.type,
   data: event.data,

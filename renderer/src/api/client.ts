@@ -1,6 +1,6 @@
 import type { PerchBridge } from '../../../preload/bridge';
 import { SseReader, type ServerSentEvent } from '../../../main/core/sse-reader';
-import type { AnswerEvent } from './types';
+import type { AnswerEvent, Workspace } from './types';
 
 declare global {
   interface Window {
@@ -88,6 +88,11 @@ export class PerchApi {
 
   get<T>(path: string, signal?: AbortSignal): Promise<T> {
     return this.request<T>('GET', path, undefined, signal);
+  }
+
+  /** The folders tasks may work in. */
+  async workspaces(signal?: AbortSignal): Promise<Workspace[]> {
+    return (await this.get<{ workspaces: Workspace[] }>('/api/v1/workspaces', signal)).workspaces;
   }
 
   /** Streams an answer: calls `onEvent` for each event; resolves when the stream ends. */

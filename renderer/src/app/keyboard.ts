@@ -8,3 +8,6 @@ export function isImeComposing(event: KeyboardEvent): boolean {
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- keyCode is the only signal Safari gives.
   return event.nativeEvent.isComposing || event.keyCode === 229;
 }
+
+/** Enter sends a message box; Shift+Enter is a new line, and Enter that ends a composition is not a send. */
+export const isSendKey = (event: KeyboardEvent): boolean => event.key === 'Enter' && !event.shiftKey && !isImeComposing(event);

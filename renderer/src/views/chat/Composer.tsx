@@ -36,7 +36,7 @@ interface ComposerProps {
   children?: ReactNode;
 }
 
-import { isImeComposing } from '../../app/keyboard';
+import { isSendKey } from '../../app/keyboard';
 
 /**
  * The message box: Enter sends, Shift+Enter adds a line; files come by the Attach button,
@@ -55,7 +55,7 @@ export function Composer({ streaming, attachments, onSend, onStop, children }: C
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
-    if (event.key === 'Enter' && !event.shiftKey && !isImeComposing(event)) {
+    if (isSendKey(event)) {
       event.preventDefault();
       send();
     }

@@ -55,10 +55,7 @@ export function JobForm({
 
   useEffect(() => {
     const controller = new AbortController();
-    api.get<{ workspaces: Workspace[] }>('/api/v1/workspaces', controller.signal).then(
-      (found) => setWorkspaces(found.workspaces),
-      () => undefined,
-    );
+    api.workspaces(controller.signal).then(setWorkspaces, () => undefined);
     return () => controller.abort();
   }, [api]);
 

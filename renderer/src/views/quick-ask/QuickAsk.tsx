@@ -51,10 +51,10 @@ export function QuickAsk() {
       setWorkspaces(undefined);
     } else {
       // Loaded only when asked for: quick ask itself stays as light as it was.
-      api.get<{ workspaces: Workspace[] }>('/api/v1/workspaces').then(
+      api.workspaces().then(
         (found) => {
-          setWorkspaces(found.workspaces);
-          setWorkspace(found.workspaces[0]?.id ?? '');
+          setWorkspaces(found);
+          setWorkspace(found[0]?.id ?? '');
         },
         (error: unknown) => setTaskProblem(error instanceof ApiError ? error.message : 'Perch did not answer.'),
       );

@@ -5,7 +5,7 @@ import { ApiError } from '../../api/client';
 import type { PermissionRequest, Task, TaskChange, TaskEvent } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ExportMenu } from '../../app/ExportMenu';
-import { isImeComposing } from '../../app/keyboard';
+import { isSendKey } from '../../app/keyboard';
 import { taskHref } from '../../app/router';
 import { AnswerBody, UserBubble } from '../chat/MessageView';
 import { StatusChip } from './StatusChip';
@@ -193,7 +193,7 @@ function FollowUp({ onSend }: { onSend: (prompt: string) => Promise<void> }) {
     }
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
-    if (event.key === 'Enter' && !event.shiftKey && !isImeComposing(event)) {
+    if (isSendKey(event)) {
       event.preventDefault();
       void send();
     }

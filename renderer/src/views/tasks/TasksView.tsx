@@ -139,10 +139,7 @@ export default function TasksView() {
   useEffect(() => {
     refresh();
     const controller = new AbortController();
-    api.get<{ workspaces: Workspace[] }>('/api/v1/workspaces', controller.signal).then(
-      (found) => setWorkspaces(found.workspaces),
-      () => setWorkspaces([]),
-    );
+    api.workspaces(controller.signal).then(setWorkspaces, () => setWorkspaces([]));
     return () => controller.abort();
   }, [api, refresh]);
 

@@ -1,5 +1,6 @@
 import { lazy, Suspense, useState, type SubmitEvent } from 'react';
 import type { PermissionRequest } from '../../api/types';
+import { editAsDiff, writeAsDiff } from '../../../../main/core/tasks/proposed-diff';
 
 const CodeBlock = lazy(() => import('../../markdown').then((module) => ({ default: module.CodeBlock })));
 
@@ -41,21 +42,8 @@ export function describeTool(name: string, input: Record<string, unknown>, works
 
 /** The change a file tool is making, as diff lines. */
 function proposedDiff(name: string, input: Record<string, unknown>): string | undefined {
-  if (name === 'Write')
-    return str(input.content)
-      .replace(/\n$/, '')
-      .split('\n')
-      .map((line) => `+${line}`)
-      .join('\n');
-  if (name === 'Edit') {
-    const removed = str(input.old_string)
-      .split('\n')
-      .map((line) => `-${line}`);
-    const added = str(input.new_string)
-      .split('\n')
-      .map((line) => `+${line}`);
-    return [...removed, ...added].join('\n');
-  }
+  if (name === 'Write') return writeAsDiff(str(input.content));
+  if (name === 'Edit') return editAsDiff(str(input.old_string), str(input.new_string));
   return undefined;
 }
 
@@ -122,7 +110,7 @@ export function ToolCard({
       {diff && <Code code={diff} lang="diff" />}
       {showInput && <Code code={JSON.stringify(call.input, null, 2)} lang="json" />}
       {pending && <ApprovalCard request={pending} action={approvalQuestion(call.name, label)} onDecide={onDecide} />}
-      {declined?.message && <p className="tool-note">{declined.message}</p>}
+      {declined?.message && <p className="task-note">{declined.message}</p>}
       {output.trim() && !(declined && call.result?.is_error) && (
         <details className="tool-result" open={lines <= FOLD_AFTER_LINES && call.name !== 'Read'}>
           <summary>
