@@ -117,14 +117,14 @@ export async function processIdentity(pid: number): Promise<string | undefined> 
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until `pid` is gone, up to `ms`; true when it is. */
-export async function waitForExit(pid: number, ms: number): Promise<boolean> {
+/** Waits until every one of `pids` is gone, up to `ms`; true when they are. */
+async function waitForExit(pids: number[], ms: number): Promise<boolean> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
+    if (!pids.some(isAlive)) return true;
     await sleep(50);
   }
-  return !isAlive(pid);
+  return !pids.some(isAlive);
 }
 
 /**
@@ -140,11 +140,12 @@ export async function endProcessTree(pid: number, graceMs = 3000): Promise<void>
   }
   const tree = await descendantsOf(pid);
   signal(pid, 'SIGTERM');
-  if (await waitForExit(pid, graceMs)) {
+  if (await waitForExit([pid], graceMs)) {
     // The agent ended its own shells; anything left of the tree is killed.
     for (const child of tree) if (isAlive(child)) signal(child, 'SIGKILL');
-    return;
+  } else {
+    for (const each of [pid, ...tree]) signal(each, 'SIGKILL');
   }
-  for (const each of [pid, ...tree]) signal(each, 'SIGKILL');
-  await waitForExit(pid, 1000);
+  // A killed process lingers until the OS has scheduled its end: return once all of it is gone.
+  await waitForExit([pid, ...tree], 1000);
 }
