@@ -23,6 +23,8 @@ export interface DesktopStatus {
   loginItem: { enabled: boolean; error?: string };
   /** Set when the configured port was taken and the service listens on another one. */
   port: { configured: number; actual: number } | null;
+  /** Why this installed copy does not update itself (an unsigned macOS build); absent otherwise. */
+  updatesOff?: string;
 }
 
 /**

@@ -12,6 +12,17 @@ export const APP_SCHEME = new URL(APP_ORIGIN).protocol.slice(0, -1);
 /** The address of a view of the UI, e.g. `perch://app/index.html#/quick-ask`. */
 export const appPageUrl = (route: string): string => `${APP_ORIGIN}/index.html#/${route.replace(/^[#/]+/, '')}`;
 
+/**
+ * The service's origin as the windows should use it. A wildcard bind address (`api.host`
+ * 0.0.0.0 or ::) is not one to connect to: Chromium refuses 0.0.0.0 and the service's Host
+ * check knows it by no name. A wildcard listener also answers on loopback, so the windows use that.
+ */
+export function serviceOriginForWindows(serviceUrl: string): string {
+  const url = new URL(serviceUrl);
+  if (url.hostname === '0.0.0.0' || url.hostname === '[::]') url.hostname = '127.0.0.1';
+  return url.origin;
+}
+
 /** The scheme must be registered as privileged before the app is ready. */
 export const APP_SCHEME_PRIVILEGES = {
   scheme: APP_SCHEME,

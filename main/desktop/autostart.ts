@@ -199,10 +199,28 @@ export class LinuxAutostart {
 
   /**
    * Writes our entry for the current target (replacing whatever the file said, so a stale
-   * entry is re-pointed and a disabled one re-enabled). Atomic: the session never reads half a file.
+   * entry is re-pointed and a disabled one re-enabled).
    */
   enable(hidden: boolean): void {
-    const content = desktopEntry(this.target, { hidden });
+    this.write(this.target, hidden);
+  }
+
+  /**
+   * Follows the program to a new path: an AppImage update writes Perch-1.1.AppImage beside
+   * Perch-1.0.AppImage and deletes the old one, so an entry that starts this copy must now start
+   * the new file (keeping its hidden flag). Anything else is left alone: an entry that is
+   * switched off, or that starts another copy. Returns whether it rewrote the entry.
+   */
+  retarget(command: string): boolean {
+    const entry = this.read();
+    if (!entry?.enabled || !this.launchesTarget() || command === this.target.command) return false;
+    this.write({ command, args: this.target.args }, entry.argv.slice(1).includes(HIDDEN_ARG));
+    return true;
+  }
+
+  /** Atomic: the session never reads half a file. */
+  private write(target: LaunchTarget, hidden: boolean): void {
+    const content = desktopEntry(target, { hidden });
     const folder = path.dirname(this.file);
     const temporary = `${this.file}.${randomBytes(6).toString('hex')}.tmp`;
     // Unchanged: leave the file (and its timestamp) alone. Unreadable: overwrite it.

@@ -12,7 +12,9 @@ import type { Settings } from '../core/settings/schema.js';
 import { startService, type RunningService } from '../service.js';
 import { loginShellPath } from './shell-path.js';
 import { jobNotice, taskNotice, TrayActivity, type DesktopNotice } from './activity.js';
-import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appPageUrl, serveRendererFile } from './app-protocol.js';
+import { appUserModelId } from './app-identity.js';
+import { applicationMenuTemplate } from './app-menu.js';
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appPageUrl, serveRendererFile, serviceOriginForWindows } from './app-protocol.js';
 import { guardContents, permissionAllowed } from './hardening.js';
 import { parseLaunchArgs } from './launch-args.js';
 import {
@@ -24,11 +26,14 @@ import {
   type LoginItemResult,
 } from './login-item.js';
 import { MainWindow } from './main-window.js';
+import { Notifier } from './notifier.js';
 import { QuickAskWindow } from './quick-ask-window.js';
 import { SafeStorageApiKeySource } from './safe-storage-key.js';
-import { QuickAskShortcut } from './shortcut.js';
+import { enableGlobalShortcutsPortal, isWaylandSession, QuickAskShortcut } from './shortcut.js';
+import { ToldOnce } from './told-once.js';
 import { trayMenuTemplate, type TrayMenuState } from './tray-menu.js';
-import { Updates } from './updater.js';
+import { updateSupport } from './update-support.js';
+import { loadAutoUpdater, Updates } from './updater.js';
 import { WindowStateStore } from './window-state.js';
 
 /** The parts of Electron the shell uses (the real module, or a recording stand-in in tests). */
@@ -70,11 +75,16 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopOptio
   const env = options.env ?? process.env;
   const platform = options.platform ?? process.platform;
   const launch = parseLaunchArgs(options.argv ?? process.argv);
+  const windowsAppId = appUserModelId({ isPackaged: app.isPackaged, execPath: process.execPath });
 
+  // Windows: before anything else, since reading login items gives the process a default id. The
+  // installer's shortcut carries the same one: without it, Windows shows no notification.
+  if (platform === 'win32') app.setAppUserModelId(windowsAppId);
   // Same folder as the CLI's default, so the desktop app and `perch` share settings and history.
   app.setPath('userData', resolveDataDir(env.PERCH_DATA_DIR || app.getPath('userData')));
-  // Must happen before "ready": the UI's own origin, perch://app.
+  // Must happen before "ready": the UI's own origin, perch://app, and the Wayland shortcut portal.
   protocol.registerSchemesAsPrivileged([APP_SCHEME_PRIVILEGES]);
+  enableGlobalShortcutsPortal(app.commandLine, platform);
 
   if (!app.requestSingleInstanceLock()) {
     app.quit();
@@ -83,8 +93,11 @@ export function startDesktopApp(electron: DesktopElectron, options: DesktopOptio
   // A menu-bar app on macOS: no Dock icon (the packaged app also says so in Info.plist).
   if (platform === 'darwin') app.dock?.hide();
 
-  const shell = new DesktopShell(electron, { ...options, env, platform });
+  const shell = new DesktopShell(electron, { ...options, env, platform, appUserModelId: windowsAppId });
   app.on('second-instance', (_event, argv) => shell.handleLaunch(parseLaunchArgs(argv)));
+  // macOS: opening Perch again from the Finder or Spotlight reopens the running app instead of
+  // starting a second one (it has no Dock icon to click): show the chat, as a second launch does.
+  app.on('activate', () => shell.reopen());
   // Closing windows never quits: the service keeps serving editors and scripts.
   app.on('window-all-closed', () => {});
   app.on('before-quit', (event) => {
@@ -115,26 +128,38 @@ class DesktopShell {
   private readonly quickAsk: QuickAskWindow;
   private readonly mainWindow: MainWindow;
   private readonly updates: Updates;
+  private readonly notifier: Notifier;
+  private readonly toldOnce: ToldOnce;
   private stopListening: (() => void) | undefined;
   private applied: Settings['desktop'] | undefined;
+  private started = false;
+  private readonly whenStarted: Promise<void>;
+  private markStarted: () => void = () => {};
 
   constructor(
     private readonly electron: DesktopElectron,
-    private readonly options: DesktopOptions & { env: NodeJS.ProcessEnv; platform: NodeJS.Platform },
+    private readonly options: DesktopOptions & { env: NodeJS.ProcessEnv; platform: NodeJS.Platform; appUserModelId: string },
   ) {
     const { app, screen, globalShortcut } = electron;
+    this.whenStarted = new Promise((resolve) => (this.markStarted = resolve));
     // No terminal to read: the log lives in <dataDir>/logs (and on stdout too in development).
     this.logFile = openLogFile(app.getPath('userData'));
     this.logger = createLogger({ pretty: !app.isPackaged, file: this.logFile });
     this.rendererDir = path.join(options.mainDir, '../renderer');
     this.preload = path.join(options.mainDir, '../preload/index.cjs');
-    this.shortcut = new QuickAskShortcut(globalShortcut, () => this.quickAsk.toggle(), options.platform);
+    this.shortcut = new QuickAskShortcut(
+      globalShortcut,
+      () => this.quickAsk.toggle(),
+      options.platform,
+      isWaylandSession(options.env),
+    );
     this.loginItem = createLoginItem({
       platform: options.platform,
       app,
       env: options.env,
       execPath: process.execPath,
       homeDir: homedir(),
+      appUserModelId: options.appUserModelId,
     });
     this.quickAsk = new QuickAskWindow({
       create: () => this.createQuickAskWindow(),
@@ -149,19 +174,34 @@ class DesktopShell {
       create: (bounds) => this.createWindow({ ...bounds, minWidth: 480, minHeight: 360, title: 'Perch' }),
       urlFor: appPageUrl,
       states,
-      workAreas: () => screen.getAllDisplays().map((display) => display.workArea),
+      displays: () => ({
+        all: screen.getAllDisplays().map((display) => display.workArea),
+        primary: screen.getPrimaryDisplay().workArea,
+      }),
     });
+    this.notifier = new Notifier({ Notification: electron.Notification, open: (route) => this.mainWindow.open(route) });
+    this.toldOnce = new ToldOnce(app.getPath('userData'));
     this.updates = new Updates({
       enabled: app.isPackaged,
-      load: async () => (await import('electron-updater')).autoUpdater,
+      load: () => loadAutoUpdater(),
       onStateChange: () => this.refreshTray(),
       notify: (title, body) => this.notify({ title, body }),
       log: (message) => this.logger.warn(message),
+      onAppImageRenamed: (file) => this.followMovedApp(file),
     });
   }
 
   async start(launch: { quickAsk: boolean; hidden: boolean }): Promise<void> {
-    const { app, ipcMain, session, powerMonitor } = this.electron;
+    const { app, ipcMain, session, powerMonitor, Menu } = this.electron;
+    const menu = applicationMenuTemplate(this.options.platform);
+    Menu.setApplicationMenu(menu ? Menu.buildFromTemplate(menu) : null);
+    // Asked now (macOS runs codesign), answered before the tray offers "Check for Updates…".
+    const updates = updateSupport({
+      isPackaged: app.isPackaged,
+      platform: this.options.platform,
+      execPath: process.execPath,
+      log: (message) => this.logger.warn(message),
+    });
     session.defaultSession.setPermissionRequestHandler((_contents, permission, callback, details) =>
       callback(permissionAllowed(permission, details.requestingUrl)),
     );
@@ -170,7 +210,7 @@ class DesktopShell {
     );
     this.electron.protocol.handle(APP_SCHEME, (request) =>
       serveRendererFile(this.rendererDir, request.url, () =>
-        this.service ? new URL(this.service.url).origin : 'http://127.0.0.1',
+        this.service ? serviceOriginForWindows(this.service.url) : 'http://127.0.0.1',
       ),
     );
     app.on('web-contents-created', (_event, contents) =>
@@ -179,6 +219,8 @@ class DesktopShell {
 
     await this.startService();
     this.registerIpc(ipcMain);
+    const support = await updates;
+    if (!support.enabled) this.updates.turnOff(support.note);
     this.createTray();
     if (this.service) {
       const { core } = this.service;
@@ -208,15 +250,28 @@ class DesktopShell {
     if (this.updates.current !== 'unavailable') {
       setTimeout(() => void this.updates.check(false), 30_000).unref();
     }
+    this.started = true;
+    this.markStarted();
   }
 
+  /** Another launch of Perch (its arguments forwarded): waits until this one has started. */
   handleLaunch(launch: { quickAsk: boolean; hidden: boolean }): void {
-    if (launch.quickAsk) this.quickAsk.show();
-    else this.mainWindow.open('chat');
+    void this.whenStarted.then(() => {
+      if (launch.quickAsk) this.quickAsk.show();
+      // A login item firing while Perch already runs asks for nothing to open.
+      else if (!launch.hidden) this.mainWindow.open('chat');
+    });
+  }
+
+  /** macOS reopens the app. Not before it has started: a launch that starts hidden stays hidden. */
+  reopen(): void {
+    if (this.started) this.handleLaunch({ quickAsk: false, hidden: false });
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
+    // Quit exits without closing the windows, so their 'close' never comes.
+    this.mainWindow.saveState();
     this.electron.globalShortcut.unregisterAll();
     this.stopListening?.();
     this.activity?.close();
@@ -276,7 +331,11 @@ class DesktopShell {
       this.electron.BrowserWindow.getAllWindows().some((window) => window.webContents === contents);
     ipcMain.handle(IpcChannel.getConnection, (event): ServiceConnection => {
       if (!own(event.sender) || !this.service) throw new Error('Refused: not a Perch window, or the service is not running.');
-      return { baseUrl: this.service.url, token: this.service.core.tokens.get(), desktopSecret: this.desktopSecret };
+      return {
+        baseUrl: serviceOriginForWindows(this.service.url),
+        token: this.service.core.tokens.get(),
+        desktopSecret: this.desktopSecret,
+      };
     });
     ipcMain.handle(IpcChannel.getDesktopStatus, (event): DesktopStatus => {
       if (!own(event.sender)) throw new Error('Refused: not a Perch window.');
@@ -312,6 +371,7 @@ class DesktopShell {
         this.service && this.service.port !== this.configuredPort
           ? { configured: this.configuredPort, actual: this.service.port }
           : null,
+      ...(this.updates.offNote ? { updatesOff: this.updates.offNote } : {}),
     };
   }
 
@@ -321,7 +381,11 @@ class DesktopShell {
     this.applied = desktop;
     if (before?.shortcut !== desktop.shortcut) {
       const status = this.shortcut.apply(desktop.shortcut);
-      if (status.error && atStart)
+      // Settings always says why; a notification says it once, not at every start (on Wayland
+      // without the portal it never changes).
+      const told = `shortcut-unavailable:${desktop.shortcut}`;
+      if (!status.error) this.toldOnce.forget(told);
+      else if (atStart && this.toldOnce.firstTime(told))
         this.notify({ title: 'Quick Ask shortcut not available', body: status.error, route: 'settings' });
     }
     const loginItemChanged =
@@ -369,8 +433,9 @@ class DesktopShell {
     const { Tray } = this.electron;
     const tray = new Tray(this.trayImage(false));
     tray.setToolTip('Perch');
-    // Windows: a left click opens quick ask (macOS opens the menu; Linux trays only have the menu).
-    if (this.options.platform === 'win32') tray.on('click', () => this.quickAsk.toggle());
+    // Windows and KDE send a left click as `click`: it opens quick ask, and the right click the
+    // menu. macOS and GNOME's AppIndicator open the menu on a left click and send no `click`.
+    if (this.options.platform !== 'darwin') tray.on('click', () => this.quickAsk.toggle());
     this.tray = tray;
     this.refreshTray();
   }
@@ -435,14 +500,16 @@ class DesktopShell {
   }
 
   private notify(notice: DesktopNotice): void {
-    const { Notification } = this.electron;
-    if (!Notification.isSupported()) return;
-    const notification = new Notification({ title: notice.title, body: notice.body, silent: false });
-    if (notice.route) {
-      const route = notice.route;
-      notification.on('click', () => this.mainWindow.open(route));
+    this.notifier.notify(notice);
+  }
+
+  /** An AppImage update renamed Perch's file: start at login must start the new one. */
+  private followMovedApp(file: string): void {
+    try {
+      if (this.loginItem.followMovedApp(file)) this.logger.info(`Start at login now starts ${file}.`);
+    } catch (error) {
+      this.logger.warn(`Start at login could not follow the update to ${file}: ${(error as Error).message}`);
     }
-    notification.show();
   }
 
   private createQuickAskWindow(): QuickAskWindowHandle {

@@ -11,9 +11,18 @@ export function externalUrl(raw: string): string | undefined {
   }
 }
 
-/** What a permission request from a page gets: nothing, except writing to the clipboard (the copy buttons). */
+/**
+ * What Perch's own pages may do: write to the clipboard (the copy buttons) and reach the local
+ * service. Chromium's Local Network Access treats a custom-scheme origin such as perch://app as
+ * public, so its fetches to http://127.0.0.1 need `loopback-network` (`local-network` when the
+ * service is bound to a LAN address; `local-network-access` is the older name of both). The
+ * page's content security policy still limits those fetches to the service's own origin.
+ */
+const OWN_PAGE_PERMISSIONS = new Set(['clipboard-sanitized-write', 'loopback-network', 'local-network', 'local-network-access']);
+
+/** What a permission request from a page gets: nothing, except what Perch's own pages need. */
 export function permissionAllowed(permission: string, requestingUrl: string): boolean {
-  return permission === 'clipboard-sanitized-write' && requestingUrl.startsWith(`${APP_ORIGIN}/`);
+  return OWN_PAGE_PERMISSIONS.has(permission) && requestingUrl.startsWith(`${APP_ORIGIN}/`);
 }
 
 type GuardedContents = Pick<WebContents, 'on' | 'setWindowOpenHandler'>;

@@ -7,6 +7,7 @@
  * Only a type import of electron: the real `app` is passed in, so this runs in plain Node tests.
  */
 import type { App } from 'electron';
+import { APP_ID } from './app-identity.js';
 import { autostartFilePath, launchArgs, launchTarget, LinuxAutostart, type LaunchTarget } from './autostart.js';
 
 /** The two settings (`desktop.startAtLogin`, `desktop.startHidden`). */
@@ -22,8 +23,14 @@ export interface LoginItem {
   startsHidden(): boolean | undefined;
   /** Registers or removes Perch; throws an Error whose message says what to do when the OS refuses. */
   set(options: { enabled: boolean; hidden: boolean }): void;
-  /** Re-points an entry left behind by a moved copy of Perch; returns whether it did. Only Linux can need it. */
-  repair(): boolean;
+  /**
+   * At start: fixes an entry the OS keeps for an older state of this copy (Linux: a replaced
+   * AppImage; Windows: a Run value an earlier version wrote under another name); returns
+   * whether it changed anything.
+   */
+  repair(stored: LoginItemState): boolean;
+  /** The program moved to `file` (an AppImage update renamed it): an entry that starts Perch follows. */
+  followMovedApp(file: string): boolean;
 }
 
 export type LoginItemApp = Pick<App, 'getLoginItemSettings' | 'setLoginItemSettings' | 'isPackaged' | 'getAppPath'>;
@@ -36,6 +43,11 @@ export interface LoginItemOptions {
   execPath: string;
   /** os.homedir() */
   homeDir: string;
+  /**
+   * Windows: the AppUserModelID the app runs with (app.setAppUserModelId). Electron reads the
+   * Run value of that name back, so Perch writes its entry under exactly this name.
+   */
+  appUserModelId?: string;
 }
 
 export function createLoginItem(options: LoginItemOptions): LoginItem {
@@ -46,7 +58,7 @@ export function createLoginItem(options: LoginItemOptions): LoginItem {
     appPath: options.app.getAppPath(),
   });
   if (options.platform === 'darwin') return macLoginItem(options.app, target);
-  if (options.platform === 'win32') return windowsLoginItem(options.app, target);
+  if (options.platform === 'win32') return windowsLoginItem(options.app, target, options.appUserModelId ?? APP_ID);
   // Linux and the BSDs: every XDG desktop reads ~/.config/autostart.
   const autostart = new LinuxAutostart({ file: autostartFilePath(options.env, options.homeDir), target });
   return {
@@ -55,6 +67,7 @@ export function createLoginItem(options: LoginItemOptions): LoginItem {
     set: ({ enabled, hidden }) => (enabled ? autostart.enable(hidden) : autostart.disable()),
     // A development run must never re-point the user's real entry at a checkout.
     repair: () => options.app.isPackaged && autostart.repair(),
+    followMovedApp: (file) => options.app.isPackaged && autostart.retarget(file),
   };
 }
 
@@ -74,10 +87,11 @@ function macLoginItem(app: LoginItemApp, target: LaunchTarget): LoginItem {
       }
     },
     repair: () => false,
+    followMovedApp: () => false,
   };
 }
 
-function windowsLoginItem(app: LoginItemApp, target: LaunchTarget): LoginItem {
+function windowsLoginItem(app: LoginItemApp, target: LaunchTarget, name: string): LoginItem {
   // Electron writes `path args…` into the Run key as given: quote the path ourselves, or a
   // per-user install under "C:\Users\Jane Doe\…" is an unquoted path Windows has to guess at.
   const exe = quoteWindowsArgument(target.command);
@@ -87,12 +101,15 @@ function windowsLoginItem(app: LoginItemApp, target: LaunchTarget): LoginItem {
   // False when the user disabled Perch in Task Manager → Startup apps (the Run value stays, unapproved).
   const approved = (): boolean => app.getLoginItemSettings({ path: exe, args: args(false) }).executableWillLaunchAtLogin;
   const isEnabled = (): boolean => (registered(false) || registered(true)) && approved();
+  const set = ({ enabled, hidden }: { enabled: boolean; hidden: boolean }): void => {
+    // enabled: true also re-approves an entry the user had disabled in Task Manager.
+    app.setLoginItemSettings({ openAtLogin: enabled, name, path: exe, args: args(hidden), enabled: true });
+  };
   return {
     isEnabled,
     startsHidden: () => (isEnabled() ? registered(true) : undefined),
     set: ({ enabled, hidden }) => {
-      // enabled: true also re-approves an entry the user had disabled in Task Manager.
-      app.setLoginItemSettings({ openAtLogin: enabled, path: exe, args: args(hidden), enabled: true });
+      set({ enabled, hidden });
       if (isEnabled() !== enabled) {
         throw new Error(
           enabled
@@ -101,7 +118,21 @@ function windowsLoginItem(app: LoginItemApp, target: LaunchTarget): LoginItem {
         );
       }
     },
-    repair: () => false,
+    // A Run value for this executable under another name (Electron's default,
+    // `electron.app.Perch`, before Perch named its own) would start Perch a second time and
+    // survive "off": it becomes Perch's own entry, on if it was on. Never in a development run,
+    // whose executable is the Electron that other checkouts share.
+    repair: (stored) => {
+      if (!app.isPackaged) return false;
+      const stale = app
+        .getLoginItemSettings({ path: exe })
+        .launchItems.filter((item) => item.scope === 'user' && item.name !== name);
+      if (stale.length === 0) return false;
+      for (const item of stale) app.setLoginItemSettings({ openAtLogin: false, name: item.name, path: exe });
+      if (stale.some((item) => item.enabled) && !isEnabled()) set({ enabled: true, hidden: stored.startHidden });
+      return true;
+    },
+    followMovedApp: () => false,
   };
 }
 
@@ -120,17 +151,21 @@ export interface LoginItemResult extends LoginItemState {
 
 /**
  * At every start: what `desktop.startAtLogin` / `desktop.startHidden` should now say, read from
- * the OS (the user may have changed it outside Perch). Also re-points a Linux entry left behind
- * by a moved AppImage. Never throws: on failure the stored values come back with `error`.
+ * the OS (the user may have changed it outside Perch), after repairing what an older state left
+ * behind (see LoginItem.repair). Never throws: on failure the stored values come back with `error`.
  */
 export function syncLoginItemAtStart(item: LoginItem, stored: LoginItemState): LoginItemResult {
-  let result: LoginItemState = stored;
+  let failure: string | undefined;
   try {
-    result = readState(item, stored);
-    item.repair();
-    return result;
+    item.repair(stored);
   } catch (error) {
-    return { ...result, error: messageOf(error) };
+    failure = messageOf(error);
+  }
+  try {
+    const state = readState(item, stored);
+    return failure === undefined ? state : { ...state, error: failure };
+  } catch (error) {
+    return { ...stored, error: failure ?? messageOf(error) };
   }
 }
 

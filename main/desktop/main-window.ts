@@ -1,4 +1,4 @@
-import { restoredBounds, type Rectangle, type Size } from './placement.js';
+import { restoredBounds, type DisplayAreas, type Rectangle, type Size } from './placement.js';
 import type { WindowStateStore } from './window-state.js';
 
 /** The parts of a BrowserWindow the chat/settings window uses (a fake in tests). */
@@ -24,7 +24,7 @@ export interface MainWindowOptions {
   /** The address of a route of the UI (`chat`, `settings`, `chat/<id>`). */
   urlFor: (route: string) => string;
   states: WindowStateStore;
-  workAreas: () => Rectangle[];
+  displays: () => DisplayAreas;
 }
 
 const STATE_NAME = 'main';
@@ -55,19 +55,29 @@ export class MainWindow {
       return;
     }
     const saved = this.options.states.get(STATE_NAME);
-    const window = this.options.create(restoredBounds(saved?.bounds, this.options.workAreas(), MAIN_WINDOW_SIZE));
+    const window = this.options.create(restoredBounds(saved?.bounds, this.options.displays(), MAIN_WINDOW_SIZE));
     window.once('ready-to-show', () => {
       if (saved?.maximized) window.maximize();
       window.show();
       window.focus();
     });
-    window.on('close', () => {
-      this.options.states.save(STATE_NAME, { bounds: window.getNormalBounds(), maximized: window.isMaximized() });
-    });
+    window.on('close', () => this.save(window));
     window.on('closed', () => {
       if (this.window === window) this.window = undefined;
     });
     void window.loadURL(this.options.urlFor(route));
     this.window = window;
+  }
+
+  /**
+   * Remembers where the window is. Closing it does this; Quit must too, because the app then
+   * exits without closing its windows first.
+   */
+  saveState(): void {
+    if (this.window && !this.window.isDestroyed()) this.save(this.window);
+  }
+
+  private save(window: MainWindowLike): void {
+    this.options.states.save(STATE_NAME, { bounds: window.getNormalBounds(), maximized: window.isMaximized() });
   }
 }

@@ -28,14 +28,20 @@ const overlap = (a: Rectangle, b: Rectangle): number =>
   Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x)) *
   Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
 
+/** The work areas of the displays, and the primary display's (the OS's choice, not the first listed). */
+export interface DisplayAreas {
+  all: Rectangle[];
+  primary: Rectangle;
+}
+
 /**
  * Remembered bounds, if they can still be seen: a window whose display was unplugged (or that
  * would show less than a title bar's worth) is moved to the primary display instead.
  */
-export function restoredBounds(saved: Rectangle | undefined, workAreas: Rectangle[], fallback: Size): Rectangle | Size {
-  const primary = workAreas[0];
-  if (!saved || !primary) return fallback;
-  const visible = workAreas.some((area) => overlap(saved, area) >= Math.min(saved.width, 120) * 40);
+export function restoredBounds(saved: Rectangle | undefined, displays: DisplayAreas, fallback: Size): Rectangle | Size {
+  const { all, primary } = displays;
+  if (!saved) return fallback;
+  const visible = all.some((area) => overlap(saved, area) >= Math.min(saved.width, 120) * 40);
   if (visible) return saved;
   const width = Math.min(saved.width, primary.width);
   const height = Math.min(saved.height, primary.height);

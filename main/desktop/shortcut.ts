@@ -1,4 +1,34 @@
-import type { GlobalShortcut } from 'electron';
+import type { CommandLine, GlobalShortcut } from 'electron';
+
+/** Adds a Chromium feature to an `--enable-features` list (Chromium reads only one such switch). */
+export function withFeature(features: string, feature: string): string {
+  const list = features
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  return (list.includes(feature) ? list : [...list, feature]).join(',');
+}
+
+/**
+ * Linux: lets global shortcuts work in a Wayland session, where no app may grab keys itself and
+ * Chromium asks the desktop's GlobalShortcuts portal instead (KDE Plasma 6 and recent GNOME offer
+ * one; Ubuntu 24.04's GNOME does not, and Settings then says so), but only with this feature
+ * switched on. Must run before the app is ready; keeps any features already asked for.
+ */
+export function enableGlobalShortcutsPortal(
+  commandLine: Pick<CommandLine, 'getSwitchValue' | 'appendSwitch'>,
+  platform: NodeJS.Platform,
+): void {
+  if (platform !== 'linux') return;
+  commandLine.appendSwitch(
+    'enable-features',
+    withFeature(commandLine.getSwitchValue('enable-features'), 'GlobalShortcutsPortal'),
+  );
+}
+
+/** Whether this is a Wayland session (the app may still run through XWayland). */
+export const isWaylandSession = (env: NodeJS.ProcessEnv): boolean =>
+  env.XDG_SESSION_TYPE === 'wayland' || Boolean(env.WAYLAND_DISPLAY);
 
 export interface ShortcutStatus {
   accelerator: string;
@@ -19,6 +49,7 @@ export class QuickAskShortcut {
     private readonly globalShortcut: Pick<GlobalShortcut, 'register' | 'unregister'>,
     private readonly onPress: () => void,
     private readonly platform: NodeJS.Platform,
+    private readonly wayland = false,
   ) {}
 
   apply(accelerator: string): ShortcutStatus {
@@ -41,10 +72,12 @@ export class QuickAskShortcut {
   }
 
   private takenMessage(accelerator: string): string {
-    const fallback =
-      this.platform === 'linux'
-        ? ' On Wayland, bind `perch --quick-ask` (the app’s program with --quick-ask) to a key in your desktop’s keyboard settings instead.'
-        : '';
+    const bind =
+      'bind `perch --quick-ask` (the app’s program with --quick-ask) to a key in your desktop’s keyboard settings instead';
+    if (this.platform === 'linux' && this.wayland) {
+      return `${accelerator} is not available: on Wayland a global shortcut must be granted by the desktop (through its GlobalShortcuts portal, which KDE Plasma 6 and recent GNOME releases offer), and this session did not grant it. The tray menu still opens Quick Ask; or ${bind}.`;
+    }
+    const fallback = this.platform === 'linux' ? ` On Wayland, ${bind}.` : '';
     return `${accelerator} could not be registered: another app may be using it. Choose another shortcut; the tray menu still opens Quick Ask.${fallback}`;
   }
 }

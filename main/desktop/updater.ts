@@ -1,6 +1,23 @@
 import type { AppUpdater } from 'electron-updater';
 import type { UpdateState } from './tray-menu.js';
 
+/** What importing electron-updater gives at run time: its named exports and, from Node, `default`. */
+type ImportedElectronUpdater = { autoUpdater?: AppUpdater; default?: { autoUpdater?: AppUpdater } };
+
+/**
+ * electron-updater's updater for this platform. The package is CommonJS and defines
+ * `autoUpdater` with a getter, which Node's import of CommonJS from ESM (the main process is
+ * ESM) does not list as a named export: only `default`, the module's exports object, has it.
+ */
+export async function loadAutoUpdater(
+  load: () => Promise<ImportedElectronUpdater> = () => import('electron-updater'),
+): Promise<AppUpdater> {
+  const loaded = await load();
+  const updater = loaded.autoUpdater ?? loaded.default?.autoUpdater;
+  if (!updater) throw new Error('electron-updater has no autoUpdater for this platform.');
+  return updater;
+}
+
 export interface UpdatesOptions {
   /** Only installed builds update themselves; a development run has nothing to update. */
   enabled: boolean;
@@ -10,6 +27,11 @@ export interface UpdatesOptions {
   /** Says something worth a notification (an update is ready, or a check the person asked for found nothing). */
   notify: (title: string, body: string) => void;
   log: (message: string) => void;
+  /**
+   * An AppImage update renamed the file Perch runs from (the new one carries its version in its
+   * name, and the old one is deleted): whatever points at the old file must follow.
+   */
+  onAppImageRenamed?: (file: string) => void;
 }
 
 /**
@@ -20,6 +42,7 @@ export class Updates {
   private state: UpdateState;
   private updater: AppUpdater | undefined;
   private askedByPerson = false;
+  private note: string | undefined;
 
   constructor(private readonly options: UpdatesOptions) {
     this.state = options.enabled ? 'idle' : 'unavailable';
@@ -27,6 +50,17 @@ export class Updates {
 
   get current(): UpdateState {
     return this.state;
+  }
+
+  /** Why this build does not update itself, when a person should know (Settings shows it). */
+  get offNote(): string | undefined {
+    return this.note;
+  }
+
+  /** This build cannot update itself (see updateSupport): no checks, nothing in the tray, and why. */
+  turnOff(note?: string): void {
+    this.note = note;
+    if (this.state !== 'unavailable') this.set('unavailable');
   }
 
   async check(askedByPerson: boolean): Promise<void> {
@@ -62,6 +96,7 @@ export class Updates {
       this.set('downloaded');
       this.options.notify('An update is ready', `Perch ${info.version} installs when you choose Restart to Update.`);
     });
+    updater.on('appimage-filename-updated', (file) => this.options.onAppImageRenamed?.(file));
     updater.on('error', (error) => {
       if (this.state !== 'downloaded') this.set('idle');
       this.options.log(`Update failed: ${error.message}`);

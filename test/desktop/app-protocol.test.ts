@@ -9,6 +9,7 @@ import {
   contentSecurityPolicy,
   rendererFileFor,
   serveRendererFile,
+  serviceOriginForWindows,
 } from '../../main/desktop/app-protocol.js';
 
 const SERVICE_ORIGIN = 'http://127.0.0.1:4873';
@@ -23,6 +24,19 @@ describe('appPageUrl', () => {
   it('accepts a route written with a leading # or /', () => {
     expect(appPageUrl('/settings')).toBe('perch://app/index.html#/settings');
     expect(appPageUrl('#/settings')).toBe('perch://app/index.html#/settings');
+  });
+});
+
+describe('serviceOriginForWindows', () => {
+  it('hands the windows loopback when the service listens on every address (api.host 0.0.0.0 or ::)', () => {
+    expect(serviceOriginForWindows('http://0.0.0.0:8080')).toBe('http://127.0.0.1:8080');
+    expect(serviceOriginForWindows('http://[::]:8080')).toBe('http://127.0.0.1:8080');
+  });
+
+  it('keeps an address the service listens on by name', () => {
+    expect(serviceOriginForWindows('http://127.0.0.1:8080')).toBe('http://127.0.0.1:8080');
+    expect(serviceOriginForWindows('http://[::1]:8080')).toBe('http://[::1]:8080');
+    expect(serviceOriginForWindows('http://192.168.1.20:8080')).toBe('http://192.168.1.20:8080');
   });
 });
 

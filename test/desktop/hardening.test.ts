@@ -42,6 +42,24 @@ describe('permissionAllowed', () => {
     expect(permissionAllowed('clipboard-sanitized-write', '')).toBe(false);
   });
 
+  it("lets Perch's own pages reach the local service under Local Network Access (perch://app counts as public)", () => {
+    for (const permission of ['loopback-network', 'local-network', 'local-network-access']) {
+      expect(permissionAllowed(permission, 'perch://app/index.html#/chat'), permission).toBe(true);
+    }
+  });
+
+  it('refuses local network access to any other origin', () => {
+    for (const origin of [
+      'https://example.com/',
+      'http://127.0.0.1:8080/',
+      'perch://app.evil/index.html',
+      'file:///tmp/x.html',
+    ]) {
+      expect(permissionAllowed('loopback-network', origin), origin).toBe(false);
+      expect(permissionAllowed('local-network-access', origin), origin).toBe(false);
+    }
+  });
+
   it('refuses every other permission, even to its own pages', () => {
     for (const permission of ['clipboard-read', 'media', 'geolocation', 'notifications', 'openExternal', 'fullscreen']) {
       expect(permissionAllowed(permission, 'perch://app/index.html'), permission).toBe(false);

@@ -17,16 +17,20 @@ type Settings = Parameters<App['setLoginItemSettings']>[0];
 type Query = Parameters<App['getLoginItemSettings']>[0];
 type Answer = ReturnType<App['getLoginItemSettings']>;
 
+/** The Windows program a command line starts (quoted or not), as Electron matches Run values to it. */
+const programOf = (command: string): string =>
+  command.startsWith('"') ? command.slice(1, command.indexOf('"', 1)) : command.split(' ')[0]!;
+
 /**
- * Electron's login item as the OS keeps it, for one platform: Windows keeps a Run-key command
- * line plus a Task Manager "approved" flag, macOS keeps a registration status.
+ * Electron's login item as the OS keeps it, for one platform: Windows keeps named Run-key
+ * command lines plus a Task Manager "approved" flag each, macOS keeps a registration status.
  */
 class FakeApp implements LoginItemApp {
   readonly calls: Settings[] = [];
-  /** Windows: the Run value under our name, written as Electron writes it ("path args…"). */
-  runValue: string | undefined;
-  /** Windows: false once the user disables Perch in Task Manager → Startup apps. */
-  approved = true;
+  /** Windows: the Run key's values by name, written as Electron writes them ("path args…"). */
+  readonly runValues = new Map<string, string>();
+  /** Windows: the Run values the user disabled in Task Manager → Startup apps. */
+  readonly disabled = new Set<string>();
   /** macOS: registration answers 'requires-approval' until the user allows it. */
   needsApproval = false;
   status: Answer['status'] = 'not-registered';
@@ -36,7 +40,23 @@ class FakeApp implements LoginItemApp {
     readonly platform: 'darwin' | 'win32' | 'linux',
     readonly isPackaged = true,
     private readonly appPath = '/src/perch',
+    /** Windows: the process's AppUserModelID, which Electron names and reads its entry by. */
+    readonly appUserModelId = 'app.perch.desktop',
   ) {}
+
+  /** Windows: the Run value Electron reads back (the one named after the AppUserModelID). */
+  get runValue(): string | undefined {
+    return this.runValues.get(this.appUserModelId);
+  }
+
+  get approved(): boolean {
+    return !this.disabled.has(this.appUserModelId);
+  }
+
+  set approved(approved: boolean) {
+    if (approved) this.disabled.delete(this.appUserModelId);
+    else this.disabled.add(this.appUserModelId);
+  }
 
   getAppPath(): string {
     return this.appPath;
@@ -45,21 +65,40 @@ class FakeApp implements LoginItemApp {
   setLoginItemSettings(settings: Settings): void {
     this.calls.push(settings);
     if (this.platform === 'win32') {
-      this.runValue = settings.openAtLogin ? [settings.path ?? 'C:\\default.exe', ...(settings.args ?? [])].join(' ') : undefined;
-      this.approved = settings.enabled ?? true;
+      const name = settings.name ?? this.appUserModelId;
+      if (settings.openAtLogin) {
+        this.runValues.set(name, [settings.path ?? 'C:\\default.exe', ...(settings.args ?? [])].join(' '));
+        if (settings.enabled ?? true) this.disabled.delete(name);
+        else this.disabled.add(name);
+      } else {
+        this.runValues.delete(name);
+        this.disabled.delete(name);
+      }
     } else {
       this.status = !settings.openAtLogin ? 'not-registered' : this.needsApproval ? 'requires-approval' : 'enabled';
     }
   }
 
   getLoginItemSettings(options?: Query): Answer {
-    const asked = [options?.path ?? 'C:\\default.exe', ...(options?.args ?? [])].join(' ');
+    const program = options?.path ?? 'C:\\default.exe';
+    const asked = [program, ...(options?.args ?? [])].join(' ');
+    // Every Run value that starts this program, whatever its name (args are left out: Electron
+    // lists only arguments that are not switches).
+    const launchItems = [...this.runValues]
+      .filter(([, value]) => programOf(value).toLowerCase() === programOf(program).toLowerCase())
+      .map(([name, value]) => ({
+        name,
+        path: programOf(value),
+        args: [],
+        scope: 'user' as const,
+        enabled: !this.disabled.has(name),
+      }));
     return {
       openAtLogin: this.platform === 'win32' ? this.runValue === asked : this.status === 'enabled',
-      executableWillLaunchAtLogin: this.runValue !== undefined && this.approved,
+      executableWillLaunchAtLogin: launchItems.some((item) => item.enabled),
       wasOpenedAtLogin: this.wasOpenedAtLogin,
       status: this.status,
-      launchItems: [],
+      launchItems,
     };
   }
 }
@@ -171,6 +210,29 @@ describe('on Linux: an XDG autostart entry', () => {
     expect(execOf(file)).toBe('/home/jane/Apps/Perch-1.1.AppImage --hidden');
   });
 
+  it('follows an AppImage update that renamed the file, keeping --hidden', () => {
+    const { item, file } = linuxItem({
+      env: { APPIMAGE: '/home/jane/Apps/Perch-1.0.0-x64.AppImage', APPDIR: '/tmp/.mount_Perch1' },
+      execPath: '/tmp/.mount_Perch1/perch',
+    });
+    applyLoginItem(item, { startAtLogin: true, startHidden: true });
+    expect(item.followMovedApp('/home/jane/Apps/Perch-1.1.0-x64.AppImage')).toBe(true);
+    expect(execOf(file)).toBe('/home/jane/Apps/Perch-1.1.0-x64.AppImage --hidden');
+  });
+
+  it('after an AppImage update, leaves an entry that is off or that starts another copy alone', () => {
+    const env = { APPIMAGE: '/home/jane/Apps/Perch-1.0.0-x64.AppImage', APPDIR: '/tmp/.mount_Perch1' };
+    const off = linuxItem({ env, execPath: '/tmp/.mount_Perch1/perch' });
+    expect(off.item.followMovedApp('/home/jane/Apps/Perch-1.1.0-x64.AppImage')).toBe(false);
+    expect(existsSync(off.file)).toBe(false);
+
+    const other = linuxItem({ env, execPath: '/tmp/.mount_Perch1/perch' });
+    mkdirSync(path.dirname(other.file), { recursive: true });
+    writeFileSync(other.file, '[Desktop Entry]\nType=Application\nName=Perch\nExec=/opt/Perch/perch\n');
+    expect(other.item.followMovedApp('/home/jane/Apps/Perch-1.1.0-x64.AppImage')).toBe(false);
+    expect(execOf(other.file)).toBe('/opt/Perch/perch');
+  });
+
   it('a development run never re-points the real entry at the checkout', () => {
     const dev = linuxItem({ isPackaged: false, execPath: '/src/perch/node_modules/electron/dist/electron' });
     mkdirSync(path.dirname(dev.file), { recursive: true });
@@ -202,18 +264,71 @@ describe('on Windows: the Run key, through app.setLoginItemSettings', () => {
     return { app, item: createLoginItem({ platform: 'win32', app, env: {}, execPath, homeDir: 'C:\\Users\\Jane Doe' }) };
   };
 
-  it('registers the executable, quoted, with --hidden when starting hidden', () => {
+  it('registers the executable, quoted, with --hidden when starting hidden, named after Perch’s AppUserModelID', () => {
     const { app, item } = windowsItem();
     expect(applyLoginItem(item, { startAtLogin: true, startHidden: true })).toEqual({ startAtLogin: true, startHidden: true });
     expect(app.calls).toEqual([
       {
         openAtLogin: true,
+        name: 'app.perch.desktop',
         path: '"C:\\Users\\Jane Doe\\AppData\\Local\\Programs\\Perch\\Perch.exe"',
         args: ['--hidden'],
         enabled: true,
       },
     ]);
     expect(app.runValue).toBe('"C:\\Users\\Jane Doe\\AppData\\Local\\Programs\\Perch\\Perch.exe" --hidden');
+  });
+
+  it('names the Run value after the AppUserModelID the app runs with, which is the value Electron reads back', () => {
+    const app = new FakeApp('win32', false, 'C:\\src\\perch', 'C:\\src\\perch\\node_modules\\electron\\dist\\electron.exe');
+    const item = createLoginItem({
+      platform: 'win32',
+      app,
+      env: {},
+      execPath: 'C:\\src\\perch\\node_modules\\electron\\dist\\electron.exe',
+      homeDir: 'C:\\Users\\jane',
+      appUserModelId: app.appUserModelId,
+    });
+    expect(applyLoginItem(item, { startAtLogin: true, startHidden: false })).toEqual({ startAtLogin: true, startHidden: false });
+    expect([...app.runValues.keys()]).toEqual([app.appUserModelId]);
+  });
+
+  it('at start, makes an entry an earlier version wrote under Electron’s default name its own, keeping it on and hidden', () => {
+    const { app, item } = windowsItem();
+    app.runValues.set('electron.app.Perch', '"C:\\Users\\Jane Doe\\AppData\\Local\\Programs\\Perch\\Perch.exe" --hidden');
+    expect(syncLoginItemAtStart(item, { startAtLogin: true, startHidden: true })).toEqual({
+      startAtLogin: true,
+      startHidden: true,
+    });
+    expect([...app.runValues]).toEqual([
+      ['app.perch.desktop', '"C:\\Users\\Jane Doe\\AppData\\Local\\Programs\\Perch\\Perch.exe" --hidden'],
+    ]);
+    // …so turning it off leaves nothing that would start Perch.
+    expect(applyLoginItem(item, { startAtLogin: false, startHidden: true }).startAtLogin).toBe(false);
+    expect(app.runValues.size).toBe(0);
+  });
+
+  it('at start, removes an old-named entry the user had disabled in Task Manager, and stays off', () => {
+    const { app, item } = windowsItem();
+    app.runValues.set('electron.app.Perch', '"C:\\Users\\Jane Doe\\AppData\\Local\\Programs\\Perch\\Perch.exe"');
+    app.disabled.add('electron.app.Perch');
+    expect(syncLoginItemAtStart(item, { startAtLogin: false, startHidden: false })).toEqual({
+      startAtLogin: false,
+      startHidden: false,
+    });
+    expect(app.runValues.size).toBe(0);
+  });
+
+  it('leaves Run values of other programs, and a development run leaves every other value, alone', () => {
+    const { app, item } = windowsItem();
+    app.runValues.set('OneDrive', '"C:\\Program Files\\Microsoft OneDrive\\OneDrive.exe" /background');
+    syncLoginItemAtStart(item, { startAtLogin: false, startHidden: false });
+    expect(app.runValues.has('OneDrive')).toBe(true);
+
+    const dev = windowsItem('C:\\src\\my perch\\node_modules\\electron\\dist\\electron.exe', false);
+    dev.app.runValues.set('electron.app.Other', '"C:\\src\\my perch\\node_modules\\electron\\dist\\electron.exe" C:\\src\\other');
+    syncLoginItemAtStart(dev.item, { startAtLogin: false, startHidden: false });
+    expect(dev.app.runValues.has('electron.app.Other')).toBe(true);
   });
 
   it('switching start-hidden off rewrites the entry without --hidden', () => {
@@ -338,6 +453,7 @@ describe('never crashes the app', () => {
       throw new Error('cannot write');
     },
     repair: () => false,
+    followMovedApp: () => false,
   };
 
   it('syncLoginItemAtStart keeps the stored settings and reports why the OS could not be read', () => {

@@ -2,13 +2,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IpcChannel, type DesktopStatus, type ServiceConnection } from '../../preload/bridge.js';
 import { cliEnv, runPerch } from '../cli/run-perch.js';
 import { startFakeAnthropic } from '../fixtures/fake-anthropic.js';
 import { TEST_API_KEY, temporaryDataDir } from '../helpers/perch.js';
 import { projectFolder } from '../helpers/tasks.js';
-import type { ChildMessage, Command, RecordedWindow, StandInState } from './stand-in/protocol.js';
+import type { ChildMessage, Command, PermissionAnswer, RecordedWindow, StandInState } from './stand-in/protocol.js';
 
 /**
  * The built Electron main process (out/main/desktop.js), run in plain Node with a recording
@@ -87,7 +88,8 @@ async function launch(
   const port = options.port ?? (await freePort());
   const child = fork(mainEntry, options.args ?? [], {
     cwd: root,
-    execArgv: ['--import', 'tsx', '--import', path.join(import.meta.dirname, 'stand-in/register.mjs')],
+    // A URL, not a path: `--import C:\\…` would read as a URL with the scheme c: on Windows.
+    execArgv: ['--import', 'tsx', '--import', pathToFileURL(path.join(import.meta.dirname, 'stand-in/register.mjs')).href],
     env: {
       PATH: process.env.PATH,
       HOME: dataDir,
@@ -104,10 +106,13 @@ async function launch(
   return desktop;
 }
 
+/** Waits until the app has finished starting: its tray has a menu and quick ask is made (the last step). */
 async function started(desktop: DesktopProcess): Promise<StandInState> {
+  const ready = (state: StandInState): boolean =>
+    (state.tray?.menu.length ?? 0) > 0 && state.windows.some((window) => window.url.endsWith('#/quick-ask'));
   await expect
-    .poll(async () => (await desktop.state()).tray?.menu.length ?? 0, { timeout: 15_000 })
-    .toBeGreaterThan(0)
+    .poll(async () => ready(await desktop.state()), { timeout: 15_000 })
+    .toBe(true)
     .catch((error: unknown) => {
       throw new Error(`The desktop app did not start: ${String(error)}\n${desktop.output.join('')}`);
     });
@@ -285,14 +290,26 @@ describe('the desktop main process', () => {
     expect(escape.status).toBe(404);
   });
 
-  it('says in the tray and a notification when the shortcut is taken, and keeps working', async () => {
-    const desktop = await launch({ env: { STAND_IN_TAKEN_SHORTCUT: 'CommandOrControl+Shift+Space' } });
-    const state = await started(desktop);
+  it('says once in a notification, and always in Settings, when the shortcut is not available, and keeps working', async () => {
+    const taken = { STAND_IN_TAKEN_SHORTCUT: 'CommandOrControl+Shift+Space' };
+    const first = await launch({ env: taken });
+    const state = await started(first);
     expect(state.shortcuts).toEqual([]);
     expect(state.tray?.menu[0]?.accelerator).toBeUndefined();
     expect(state.notifications.map((notice) => notice.title)).toContain('Quick Ask shortcut not available');
-    await desktop.send({ type: 'click-tray', label: 'Quick Ask' });
-    expect((await desktop.window('quick-ask')).visible).toBe(true);
+    await first.send({ type: 'click-tray', label: 'Quick Ask' });
+    expect((await first.window('quick-ask')).visible).toBe(true);
+    await first.send({ type: 'click-tray', label: 'Quit' });
+    expect(await first.exited).toBe(0);
+
+    // The next start (on Wayland without the portal, every start) shows no notification…
+    const again = await launch({ env: taken, dataDir: first.dataDir });
+    const next = await started(again);
+    expect(next.notifications.map((notice) => notice.title)).not.toContain('Quick Ask shortcut not available');
+    // …while Settings still says why.
+    const { id } = await again.window('quick-ask');
+    const status = await again.send<DesktopStatus>({ type: 'invoke', channel: IpcChannel.getDesktopStatus, windowId: id });
+    expect(status.shortcut).toMatchObject({ registered: false, error: expect.stringContaining('CommandOrControl+Shift+Space') });
   });
 
   it('runs on another port when its port is taken, and says so', async () => {
@@ -317,28 +334,106 @@ describe('the desktop main process', () => {
     const state = await started(desktop);
     expect(state.windows.filter((window) => window.visible)).toEqual([]);
     await desktop.send({ type: 'second-instance', argv: ['perch', '--quick-ask'] });
-    expect((await desktop.window('quick-ask')).visible).toBe(true);
+    await expect.poll(async () => (await desktop.window('quick-ask')).visible).toBe(true);
     await desktop.send({ type: 'second-instance', argv: ['perch'] });
-    expect((await desktop.window('chat')).visible).toBe(true);
+    await expect.poll(async () => (await desktop.window('chat')).visible).toBe(true);
   });
 
-  it('switches start at login from the tray: an XDG autostart entry, the setting, and the checkbox agree', async () => {
+  it('opens nothing when a second launch asks to stay hidden (a login item firing while Perch runs)', async () => {
+    const desktop = await launch({ args: ['--hidden'] });
+    await started(desktop);
+    await desktop.send({ type: 'second-instance', argv: ['perch', '--hidden'] });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await desktop.state()).windows.filter((window) => window.visible)).toEqual([]);
+  });
+
+  it('opens the chat when macOS reopens it (Perch opened again from the Finder or Spotlight)', async () => {
+    const desktop = await launch({ args: ['--hidden'] });
+    await started(desktop);
+    await desktop.send({ type: 'activate' });
+    await expect
+      .poll(async () => (await desktop.state()).windows.some((window) => window.url.endsWith('#/chat') && window.visible))
+      .toBe(true);
+  });
+
+  it.skipIf(process.platform === 'darwin')('toggles quick ask on a left click on the tray icon (Windows, KDE)', async () => {
     const desktop = await launch();
     await started(desktop);
-    const entry = path.join(desktop.dataDir, 'xdg/autostart/perch.desktop');
-    expect(existsSync(entry)).toBe(false);
-    await desktop.send({ type: 'click-tray', label: 'Start at Login' });
-    // A development run starts the same program on the same app folder.
-    expect(readFileSync(entry, 'utf8')).toContain(`\nExec=${process.execPath} ${root}\n`);
-    const config = JSON.parse(readFileSync(path.join(desktop.dataDir, 'config.json'), 'utf8')) as {
-      desktop: { startAtLogin: boolean };
-    };
-    expect(config.desktop.startAtLogin).toBe(true);
-    const checkbox = (await desktop.state()).tray?.menu.find((item) => item.label === 'Start at Login');
-    expect(checkbox?.checked).toBe(true);
-    await desktop.send({ type: 'click-tray', label: 'Start at Login' });
-    expect(existsSync(entry)).toBe(false);
+    await desktop.send({ type: 'click-tray-icon' });
+    expect((await desktop.window('quick-ask')).visible).toBe(true);
+    await desktop.send({ type: 'click-tray-icon' });
+    expect((await desktop.window('quick-ask')).visible).toBe(false);
   });
+
+  it('lets its own pages, and no others, reach the local service under Local Network Access', async () => {
+    const desktop = await launch();
+    await started(desktop);
+    for (const permission of ['loopback-network', 'local-network-access']) {
+      expect(await desktop.send<PermissionAnswer>({ type: 'permission', permission, origin: 'perch://app' })).toEqual({
+        check: true,
+        request: true,
+      });
+      expect(await desktop.send<PermissionAnswer>({ type: 'permission', permission, origin: 'https://example.com' })).toEqual({
+        check: false,
+        request: false,
+      });
+    }
+    expect(
+      await desktop.send<PermissionAnswer>({ type: 'permission', permission: 'geolocation', origin: 'perch://app' }),
+    ).toEqual({
+      check: false,
+      request: false,
+    });
+  });
+
+  it('hands its windows a loopback address when the API listens on every address (api.host 0.0.0.0)', async () => {
+    const desktop = await launch({ env: { PERCH_HOST: '0.0.0.0' } });
+    await started(desktop);
+    const { id } = await desktop.window('quick-ask');
+    const connection = await desktop.send<ServiceConnection>({ type: 'invoke', channel: IpcChannel.getConnection, windowId: id });
+    expect(connection.baseUrl).toBe(`http://127.0.0.1:${desktop.port}`);
+    const page = await desktop.send<{ headers: Record<string, string> }>({ type: 'fetch-app', url: 'perch://app/index.html' });
+    expect(page.headers['content-security-policy']).toContain(`connect-src http://127.0.0.1:${desktop.port}`);
+    const health = await fetch(`${connection.baseUrl}/api/v1/health`, { headers: { origin: 'perch://app' } });
+    expect(health.status).toBe(200);
+  });
+
+  it('sets up the app before it is ready: no default menu, the Wayland shortcut portal, and its Windows identity', async () => {
+    const desktop = await launch();
+    const state = await started(desktop);
+    if (process.platform === 'darwin') {
+      expect(state.applicationMenu).toEqual(['appMenu', 'fileMenu', 'editMenu', 'windowMenu']);
+    } else {
+      expect(state.applicationMenu).toBeNull();
+    }
+    if (process.platform === 'linux') {
+      expect(state.switchesAtReady['enable-features']).toContain('GlobalShortcutsPortal');
+    }
+    // A development run has no installed shortcut: Electron's own executable stands in.
+    expect(state.appUserModelId).toBe(process.platform === 'win32' ? process.execPath : null);
+  });
+
+  // Linux's login item is a file this test can read; macOS and Windows keep theirs in the OS.
+  it.runIf(process.platform === 'linux')(
+    'switches start at login from the tray: an XDG autostart entry, the setting, and the checkbox agree',
+    async () => {
+      const desktop = await launch();
+      await started(desktop);
+      const entry = path.join(desktop.dataDir, 'xdg/autostart/perch.desktop');
+      expect(existsSync(entry)).toBe(false);
+      await desktop.send({ type: 'click-tray', label: 'Start at Login' });
+      // A development run starts the same program on the same app folder.
+      expect(readFileSync(entry, 'utf8')).toContain(`\nExec=${process.execPath} ${root}\n`);
+      const config = JSON.parse(readFileSync(path.join(desktop.dataDir, 'config.json'), 'utf8')) as {
+        desktop: { startAtLogin: boolean };
+      };
+      expect(config.desktop.startAtLogin).toBe(true);
+      const checkbox = (await desktop.state()).tray?.menu.find((item) => item.label === 'Start at Login');
+      expect(checkbox?.checked).toBe(true);
+      await desktop.send({ type: 'click-tray', label: 'Start at Login' });
+      expect(existsSync(entry)).toBe(false);
+    },
+  );
 
   it('believes the OS over the settings file about start at login', async () => {
     const dataDir = temporaryDataDir();
@@ -364,5 +459,15 @@ describe('the desktop main process', () => {
     await desktop.send({ type: 'click-tray', label: 'Quit' });
     expect(await desktop.exited).toBe(0);
     expect(existsSync(path.join(desktop.dataDir, 'service.json'))).toBe(false);
+  });
+
+  it('remembers where the chat window was when the app quits with it open', async () => {
+    const desktop = await launch();
+    await started(desktop);
+    await desktop.window('chat');
+    await desktop.send({ type: 'click-tray', label: 'Quit' });
+    expect(await desktop.exited).toBe(0);
+    const saved = JSON.parse(readFileSync(path.join(desktop.dataDir, 'window-state.json'), 'utf8')) as Record<string, unknown>;
+    expect(saved.main).toEqual({ bounds: { x: 0, y: 0, width: 1100, height: 760 }, maximized: false });
   });
 });

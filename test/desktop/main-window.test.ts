@@ -86,7 +86,7 @@ beforeEach(() => {
 
 afterEach(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function mainWindow(workAreas: Rectangle[] = [laptop]) {
+function mainWindow(workAreas: Rectangle[] = [laptop], primary: Rectangle = laptop) {
   const windows: FakeWindow[] = [];
   const states = new WindowStateStore(dataDir);
   const main = new MainWindow({
@@ -97,7 +97,7 @@ function mainWindow(workAreas: Rectangle[] = [laptop]) {
     },
     urlFor: appPageUrl,
     states,
-    workAreas: () => workAreas,
+    displays: () => ({ all: workAreas, primary }),
   });
   return {
     main,
@@ -149,6 +149,14 @@ describe('MainWindow', () => {
     it('moves to the primary display when the saved one is gone', () => {
       new WindowStateStore(dataDir).save('main', { bounds: { x: 3000, y: 100, width: 900, height: 700 }, maximized: false });
       const { main, window } = mainWindow([laptop]);
+      main.open();
+      expect(window().bounds).toEqual({ x: 270, y: 25 + Math.round((875 - 700) / 2), width: 900, height: 700 });
+    });
+
+    it('moves to the display the OS calls primary, not the first one listed', () => {
+      const external: Rectangle = { x: -1920, y: 0, width: 1920, height: 1080 };
+      new WindowStateStore(dataDir).save('main', { bounds: { x: 5000, y: 100, width: 900, height: 700 }, maximized: false });
+      const { main, window } = mainWindow([external, laptop], laptop);
       main.open();
       expect(window().bounds).toEqual({ x: 270, y: 25 + Math.round((875 - 700) / 2), width: 900, height: 700 });
     });
@@ -243,6 +251,28 @@ describe('MainWindow', () => {
       const saved = { bounds: { x: 0, y: 0, ...MAIN_WINDOW_SIZE }, maximized: true };
       expect(states.get('main')).toEqual(saved);
       expect(new WindowStateStore(dataDir).get('main')).toEqual(saved);
+    });
+
+    it('saves where it is when the app quits with the window open (Quit closes no windows)', () => {
+      const { main, window } = mainWindow();
+      main.open();
+      window().ready();
+      window().moveTo({ x: 300, y: 120, width: 1000, height: 720 });
+      main.saveState();
+      expect(new WindowStateStore(dataDir).get('main')).toEqual({
+        bounds: { x: 300, y: 120, width: 1000, height: 720 },
+        maximized: false,
+      });
+    });
+
+    it('saves nothing on quit when the window is not open', () => {
+      const { main, window } = mainWindow();
+      main.saveState();
+      main.open();
+      window().close();
+      window().moveTo({ x: 1, y: 1, width: 500, height: 500 });
+      main.saveState();
+      expect(new WindowStateStore(dataDir).get('main')?.bounds).toEqual({ x: 0, y: 0, ...MAIN_WINDOW_SIZE });
     });
 
     it('is no longer open once closed, and opens a new window next time, where the last one was', () => {

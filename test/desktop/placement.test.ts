@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quickAskBounds, restoredBounds, type Rectangle } from '../../main/desktop/placement.js';
+import { quickAskBounds, restoredBounds, type DisplayAreas, type Rectangle } from '../../main/desktop/placement.js';
 
 const laptop: Rectangle = { x: 0, y: 25, width: 1440, height: 875 };
 /** A second monitor to the left of and above the primary one (negative origin). */
@@ -57,33 +57,31 @@ describe('quickAskBounds', () => {
 
 describe('restoredBounds', () => {
   const fallback = { width: 1100, height: 760 };
+  /** The displays' work areas; the primary one is the laptop unless said otherwise. */
+  const displays = (all: Rectangle[], primary: Rectangle = laptop): DisplayAreas => ({ all, primary });
 
   it('uses the fallback size when nothing was saved', () => {
-    expect(restoredBounds(undefined, [laptop], fallback)).toEqual(fallback);
-  });
-
-  it('uses the fallback size when no display is known', () => {
-    expect(restoredBounds({ x: 10, y: 10, width: 800, height: 600 }, [], fallback)).toEqual(fallback);
+    expect(restoredBounds(undefined, displays([laptop]), fallback)).toEqual(fallback);
   });
 
   it('keeps saved bounds that are still visible', () => {
     const saved = { x: 100, y: 80, width: 900, height: 700 };
-    expect(restoredBounds(saved, [laptop], fallback)).toEqual(saved);
+    expect(restoredBounds(saved, displays([laptop]), fallback)).toEqual(saved);
   });
 
   it('keeps saved bounds on a secondary display that is still plugged in', () => {
     const saved = { x: -1700, y: -100, width: 1000, height: 800 };
-    expect(restoredBounds(saved, [laptop, leftMonitor], fallback)).toEqual(saved);
+    expect(restoredBounds(saved, displays([laptop, leftMonitor]), fallback)).toEqual(saved);
   });
 
   it('keeps a window that hangs partly off a display while a title bar’s worth still shows', () => {
     const saved = { x: 1300, y: 100, width: 1000, height: 700 };
-    expect(restoredBounds(saved, [laptop], fallback)).toEqual(saved);
+    expect(restoredBounds(saved, displays([laptop]), fallback)).toEqual(saved);
   });
 
   it('moves a window whose display was unplugged to the middle of the primary display', () => {
     const saved = { x: 1600, y: 100, width: 1000, height: 700 };
-    expect(restoredBounds(saved, [laptop], fallback)).toEqual({
+    expect(restoredBounds(saved, displays([laptop]), fallback)).toEqual({
       x: (1440 - 1000) / 2,
       y: 25 + Math.round((875 - 700) / 2),
       width: 1000,
@@ -94,18 +92,18 @@ describe('restoredBounds', () => {
   it('moves a window of which less than a title bar’s worth (120×40) still shows', () => {
     // Only its top-left corner, 10×10 pixels, is left on the bottom-right of the display.
     const saved = { x: 1430, y: 890, width: 1000, height: 700 };
-    const restored = restoredBounds(saved, [laptop], fallback);
+    const restored = restoredBounds(saved, displays([laptop]), fallback);
     expect(restored).toEqual({ x: 220, y: 113, width: 1000, height: 700 });
   });
 
   it('shrinks a moved window to fit the primary display', () => {
     const saved = { x: 1500, y: 0, width: 2400, height: 1300 };
-    expect(restoredBounds(saved, [laptop], fallback)).toEqual({ x: 0, y: 25, width: 1440, height: 875 });
+    expect(restoredBounds(saved, displays([laptop]), fallback)).toEqual({ x: 0, y: 25, width: 1440, height: 875 });
   });
 
-  it('treats the first work area as the primary display, wherever it is', () => {
+  it('moves to the display the OS calls primary, wherever it comes in the list', () => {
     const saved = { x: 9000, y: 9000, width: 800, height: 600 };
-    expect(restoredBounds(saved, [rightMonitor, laptop], fallback)).toEqual({
+    expect(restoredBounds(saved, displays([laptop, rightMonitor], rightMonitor), fallback)).toEqual({
       x: 1440 + (2560 - 800) / 2,
       y: (1400 - 600) / 2,
       width: 800,

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { QuickAskShortcut } from '../../main/desktop/shortcut.js';
+import { enableGlobalShortcutsPortal, isWaylandSession, QuickAskShortcut, withFeature } from '../../main/desktop/shortcut.js';
 
 /** Electron's globalShortcut as the OS lets it behave: some keys are taken, some are not keys at all. */
 class FakeGlobalShortcut {
@@ -25,11 +25,57 @@ class FakeGlobalShortcut {
   }
 }
 
-function shortcut(platform: NodeJS.Platform = 'darwin') {
+function shortcut(platform: NodeJS.Platform = 'darwin', wayland = false) {
   const globalShortcut = new FakeGlobalShortcut();
   const onPress = vi.fn();
-  return { globalShortcut, onPress, shortcut: new QuickAskShortcut(globalShortcut, onPress, platform) };
+  return { globalShortcut, onPress, shortcut: new QuickAskShortcut(globalShortcut, onPress, platform, wayland) };
 }
+
+/** Electron's app.commandLine: the switches Chromium starts with. */
+class FakeCommandLine {
+  constructor(readonly switches: Record<string, string> = {}) {}
+  getSwitchValue(name: string): string {
+    return this.switches[name] ?? '';
+  }
+  appendSwitch(name: string, value?: string): void {
+    this.switches[name] = value ?? '';
+  }
+}
+
+describe('the Wayland shortcut portal', () => {
+  it('switches on GlobalShortcutsPortal on Linux, where Wayland lets no app grab keys itself', () => {
+    const commandLine = new FakeCommandLine();
+    enableGlobalShortcutsPortal(commandLine, 'linux');
+    expect(commandLine.switches).toEqual({ 'enable-features': 'GlobalShortcutsPortal' });
+  });
+
+  it('keeps the features already asked for (Chromium reads only one --enable-features)', () => {
+    const commandLine = new FakeCommandLine({ 'enable-features': 'WaylandWindowDecorations,UseOzonePlatform' });
+    enableGlobalShortcutsPortal(commandLine, 'linux');
+    expect(commandLine.switches['enable-features']).toBe('WaylandWindowDecorations,UseOzonePlatform,GlobalShortcutsPortal');
+    enableGlobalShortcutsPortal(commandLine, 'linux');
+    expect(commandLine.switches['enable-features']).toBe('WaylandWindowDecorations,UseOzonePlatform,GlobalShortcutsPortal');
+  });
+
+  it('changes nothing on macOS and Windows', () => {
+    for (const platform of ['darwin', 'win32'] as const) {
+      const commandLine = new FakeCommandLine();
+      enableGlobalShortcutsPortal(commandLine, platform);
+      expect(commandLine.switches).toEqual({});
+    }
+  });
+
+  it('adds a feature to a list once', () => {
+    expect(withFeature('', 'A')).toBe('A');
+    expect(withFeature(' B , A ', 'A')).toBe('B,A');
+  });
+
+  it('knows a Wayland session by XDG_SESSION_TYPE or WAYLAND_DISPLAY', () => {
+    expect(isWaylandSession({ XDG_SESSION_TYPE: 'wayland' })).toBe(true);
+    expect(isWaylandSession({ WAYLAND_DISPLAY: 'wayland-0' })).toBe(true);
+    expect(isWaylandSession({ XDG_SESSION_TYPE: 'x11', DISPLAY: ':0' })).toBe(false);
+  });
+});
 
 describe('QuickAskShortcut', () => {
   it('has no status before it is applied', () => {
@@ -74,6 +120,17 @@ describe('QuickAskShortcut', () => {
     const { error } = quickAsk.apply('Alt+Space');
     expect(error).toContain('perch --quick-ask');
     expect(error).toContain('Wayland');
+  });
+
+  it('on Wayland, says the desktop did not grant the shortcut, and what still works', () => {
+    const { globalShortcut, shortcut: quickAsk } = shortcut('linux', true);
+    globalShortcut.takenByAnotherApp.add('Alt+Space');
+    const { error } = quickAsk.apply('Alt+Space');
+    expect(error).toContain('on Wayland a global shortcut must be granted by the desktop');
+    expect(error).toContain('GlobalShortcuts portal');
+    expect(error).toContain('tray menu still opens Quick Ask');
+    expect(error).toContain('perch --quick-ask');
+    expect(error).not.toContain('another app may be using it');
   });
 
   it('reports an accelerator Electron does not understand, without throwing', () => {

@@ -1,8 +1,15 @@
+import { execFile } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import type { AppUpdater } from 'electron-updater';
+import ts from 'typescript';
 import { describe, expect, it, vi } from 'vitest';
 import type { UpdateState } from '../../main/desktop/tray-menu.js';
-import { Updates } from '../../main/desktop/updater.js';
+import { loadAutoUpdater, Updates } from '../../main/desktop/updater.js';
 
 interface CheckResult {
   isUpdateAvailable: boolean;
@@ -41,10 +48,43 @@ function updates(enabled = true) {
   const states: UpdateState[] = [];
   const notify = vi.fn<(title: string, body: string) => void>();
   const log = vi.fn<(message: string) => void>();
+  const onAppImageRenamed = vi.fn<(file: string) => void>();
   const load = vi.fn(() => Promise.resolve(updater as unknown as AppUpdater));
-  const subject = new Updates({ enabled, load, onStateChange: (state) => states.push(state), notify, log });
-  return { updates: subject, updater, states, notify, log, load };
+  const subject = new Updates({ enabled, load, onStateChange: (state) => states.push(state), notify, log, onAppImageRenamed });
+  return { updates: subject, updater, states, notify, log, load, onAppImageRenamed };
 }
+
+const execFileAsync = promisify(execFile);
+
+describe('loadAutoUpdater', () => {
+  it('finds the updater in the real electron-updater when Node imports it from ESM, as the built main process does', async () => {
+    // In plain Node, with updater.ts compiled: vitest's and tsx's loaders list the getter as a
+    // named export, which hides the fault; Node itself does not.
+    const compiled = ts.transpileModule(readFileSync(path.join(import.meta.dirname, '../../main/desktop/updater.ts'), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023 },
+    });
+    const folder = mkdtempSync(path.join(tmpdir(), 'perch-updater-'));
+    try {
+      const module = path.join(folder, 'updater.mjs');
+      writeFileSync(module, compiled.outputText);
+      const script = path.join(import.meta.dirname, 'stand-in/load-auto-updater.mjs');
+      const { stdout } = await execFileAsync(process.execPath, [script, pathToFileURL(module).href], { encoding: 'utf8' });
+      // The named export Perch used to read is missing; the updater is found all the same.
+      expect(JSON.parse(stdout)).toEqual({ namedExport: 'undefined', checkForUpdates: 'function', quitAndInstall: 'function' });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a named export when a module has one', async () => {
+    const updater = new FakeUpdater() as unknown as AppUpdater;
+    await expect(loadAutoUpdater(() => Promise.resolve({ autoUpdater: updater }))).resolves.toBe(updater);
+  });
+
+  it('says so when the module has no updater at all', async () => {
+    await expect(loadAutoUpdater(() => Promise.resolve({ default: {} }))).rejects.toThrow(/no autoUpdater/);
+  });
+});
 
 describe('Updates', () => {
   describe('in a build that cannot update itself', () => {
@@ -56,6 +96,18 @@ describe('Updates', () => {
       expect(states).toEqual([]);
       expect(notify).not.toHaveBeenCalled();
       expect(subject.current).toBe('unavailable');
+    });
+  });
+
+  describe('in an installed build that cannot update itself (an unsigned macOS build)', () => {
+    it('turns off: no checks, nothing in the tray, and a note saying why', async () => {
+      const { updates: subject, load, states } = updates();
+      subject.turnOff('Updates are off in this copy of Perch.');
+      expect(subject.current).toBe('unavailable');
+      expect(subject.offNote).toBe('Updates are off in this copy of Perch.');
+      expect(states).toEqual(['unavailable']);
+      await subject.check(true);
+      expect(load).not.toHaveBeenCalled();
     });
   });
 
@@ -200,6 +252,13 @@ describe('Updates', () => {
     expect(subject.current).toBe('idle');
     expect(log).toHaveBeenCalledWith(expect.stringContaining('sha512 checksum mismatch'));
     expect(notify).not.toHaveBeenCalled();
+  });
+
+  it('tells the app when an AppImage update renamed the file Perch runs from', async () => {
+    const { updates: subject, updater, onAppImageRenamed } = updates();
+    await subject.check(false);
+    updater.emit('appimage-filename-updated', '/home/jane/Apps/Perch-0.2.0-x64.AppImage');
+    expect(onAppImageRenamed).toHaveBeenCalledWith('/home/jane/Apps/Perch-0.2.0-x64.AppImage');
   });
 
   it('keeps a downloaded update when a later error is reported', async () => {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Configuration, TargetConfiguration } from 'electron-builder';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { APP_ID } from '../../main/desktop/app-identity.js';
 import { fromRoot, loadBuilderConfig, validateBuilderConfig } from './electron-builder.js';
 
 let config: Configuration;
@@ -36,6 +37,16 @@ describe('electron-builder.yml', () => {
   it('keeps the app identity the data folder and updates depend on', () => {
     expect(config.appId).toBe('app.perch.desktop');
     expect(config.productName).toBe('Perch');
+  });
+
+  it('gives the installer the AppUserModelID the app runs with, so Windows shows its notifications', () => {
+    expect(config.appId).toBe(APP_ID);
+  });
+
+  it('names the app for Wayland: desktopName matches the installed perch.desktop, which electron-builder keeps in step', () => {
+    const { desktopName } = JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { desktopName?: string };
+    expect(desktopName).toBe(`${config.linux?.executableName}.desktop`);
+    expect(config.linux?.syncDesktopName).toBe(true);
   });
 
   it('builds a menu-bar-only macOS app as dmg and zip for Apple silicon and Intel', () => {

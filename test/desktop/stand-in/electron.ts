@@ -7,10 +7,18 @@ import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Command, Reply, StandInState } from './protocol.js';
+import type { Command, PermissionAnswer, Reply, StandInState } from './protocol.js';
 
 type Listener = (...args: unknown[]) => unknown;
-type MenuItem = { label?: string; type?: string; accelerator?: string; enabled?: boolean; checked?: boolean; click?: Listener };
+type MenuItem = {
+  label?: string;
+  role?: string;
+  type?: string;
+  accelerator?: string;
+  enabled?: boolean;
+  checked?: boolean;
+  click?: Listener;
+};
 
 const state: StandInState = {
   lockRequested: false,
@@ -23,7 +31,14 @@ const state: StandInState = {
   openedExternally: [],
   loginItems: [],
   dockHidden: false,
+  switchesAtReady: {},
+  appUserModelId: null,
+  applicationMenu: 'default',
 };
+const switches: Record<string, string> = {};
+let permissionRequestHandler: ((...args: unknown[]) => void) | undefined;
+let permissionCheckHandler: ((...args: unknown[]) => boolean) | undefined;
+let tray: Tray | undefined;
 let trayMenu: MenuItem[] = [];
 const shortcutHandlers = new Map<string, Listener>();
 const ipcHandlers = new Map<string, Listener>();
@@ -34,6 +49,10 @@ const paths = new Map<string, string>([['userData', path.join(os.tmpdir(), 'perc
 class StandInApp extends EventEmitter {
   isPackaged = false;
   dock = { hide: (): void => void (state.dockHidden = true) };
+  commandLine = {
+    getSwitchValue: (name: string): string => switches[name] ?? '',
+    appendSwitch: (name: string, value = ''): void => void (switches[name] = value),
+  };
   private ready: Promise<void> | undefined;
 
   getPath(name: string): string {
@@ -52,9 +71,13 @@ class StandInApp extends EventEmitter {
     state.lockRequested = true;
     return process.env.STAND_IN_LOCK !== 'taken';
   }
+  setAppUserModelId(id: string): void {
+    state.appUserModelId = id;
+  }
   whenReady(): Promise<void> {
     this.ready ??= new Promise((resolve) =>
       setImmediate(() => {
+        state.switchesAtReady = { ...switches };
         this.emit('ready');
         resolve();
       }),
@@ -168,6 +191,8 @@ export class Tray extends EventEmitter {
   constructor(image: { path: string }) {
     super();
     state.tray = { toolTip: '', image: image.path, menu: [] };
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the test clicks the one tray icon
+    tray = this;
   }
   setToolTip(text: string): void {
     if (state.tray) state.tray.toolTip = text;
@@ -191,6 +216,9 @@ export class Tray extends EventEmitter {
 
 export const Menu = {
   buildFromTemplate: (items: MenuItem[]): { items: MenuItem[] } => ({ items }),
+  setApplicationMenu(menu: { items: MenuItem[] } | null): void {
+    state.applicationMenu = menu ? menu.items.map((item) => item.role ?? item.label ?? '?') : null;
+  },
 };
 
 export const nativeImage = {
@@ -249,8 +277,8 @@ export const protocol = {
 
 export const session = {
   defaultSession: {
-    setPermissionRequestHandler: (): void => undefined,
-    setPermissionCheckHandler: (): void => undefined,
+    setPermissionRequestHandler: (handler: (...args: unknown[]) => void): void => void (permissionRequestHandler = handler),
+    setPermissionCheckHandler: (handler: (...args: unknown[]) => boolean): void => void (permissionCheckHandler = handler),
   },
 };
 
@@ -336,6 +364,20 @@ async function run(command: Command): Promise<unknown> {
     case 'second-instance':
       app.emit('second-instance', {}, command.argv, process.cwd());
       return state;
+    case 'activate':
+      app.emit('activate', {}, false);
+      return state;
+    case 'click-tray-icon':
+      tray?.emit('click', {}, { x: 0, y: 0, width: 0, height: 0 });
+      return state;
+    case 'permission': {
+      if (!permissionCheckHandler || !permissionRequestHandler) throw new Error('No permission handlers.');
+      const check = permissionCheckHandler(null, command.permission, command.origin, {});
+      const request = await new Promise<boolean>((resolve) =>
+        permissionRequestHandler?.({}, command.permission, resolve, { requestingUrl: `${command.origin}/index.html` }),
+      );
+      return { check, request } satisfies PermissionAnswer;
+    }
     case 'quit':
       setImmediate(() => app.quit());
       return true;

@@ -23,6 +23,11 @@ export interface StandInState {
   openedExternally: string[];
   loginItems: unknown[];
   dockHidden: boolean;
+  /** Chromium switches the app asked for, as they stood when the app became ready. */
+  switchesAtReady: Record<string, string>;
+  appUserModelId: string | null;
+  /** 'default' until the app sets one; null for none; else the roles or labels of its menus. */
+  applicationMenu: 'default' | null | string[];
 }
 
 export type Command =
@@ -35,7 +40,16 @@ export type Command =
   | { id: number; type: 'blur'; windowId: number }
   | { id: number; type: 'click-notification'; title: string }
   | { id: number; type: 'second-instance'; argv: string[] }
+  | { id: number; type: 'activate' }
+  | { id: number; type: 'click-tray-icon' }
+  | { id: number; type: 'permission'; permission: string; origin: string }
   | { id: number; type: 'quit' };
+
+/** What the app's permission handlers answer for one permission from one origin. */
+export interface PermissionAnswer {
+  check: boolean;
+  request: boolean;
+}
 
 export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
 
