@@ -414,6 +414,7 @@ function environmentNotes(context: ServiceContext, choice: DataDirChoice): strin
   const carried: Array<[string, string]> = [
     ['PERCH_PORT', 'api.port'],
     ['PERCH_HOST', 'api.host'],
+    ['PERCH_ALLOWED_HOSTS', 'api.allowedHosts'],
     ['PERCH_UPSTREAM_URL', 'claude.upstreamUrl'],
   ];
   for (const [variable, key] of carried) {
