@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { StringDecoder } from 'node:string_decoder';
 import type { Agent, Dispatcher } from 'undici';
 import { PerchError, noApiKey } from '../core/errors.js';
-import type { TokenUsage } from '../core/claude/pricing.js';
+import { estimatedUsage, type TokenUsage } from '../core/claude/pricing.js';
+import { cutMessage, unreachableMessage } from '../core/claude/upstream-errors.js';
 import type { UpstreamCall } from '../core/metrics.js';
 import type { UpstreamGate } from '../core/upstream-gate.js';
 import { bodyTooLarge, MB } from './errors.js';
@@ -119,11 +120,6 @@ function loadAgentClass(): AgentClass {
   return agentClass;
 }
 
-/** What a network failure was, in words a person can look up: the system's code, or undici's message. */
-function describeFailure(error: Error & { code?: string }): string {
-  return error.code && !error.code.startsWith('UND_ERR') ? error.code : error.message;
-}
-
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /** Why an upstream call is aborted when its client hangs up. */
@@ -132,8 +128,12 @@ const clientGone = (): Error => new Error('The client closed the connection.');
 /** Reads usage out of a Messages API SSE stream as it passes, without holding it up. */
 class StreamUsageReader {
   model = '';
-  readonly usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+  private readonly reported: TokenUsage = { input_tokens: 0, output_tokens: 0 };
   seen = false;
+  /** Whether message_delta brought the answer's final output count. */
+  private final = false;
+  /** Characters of text, thinking and tool input that arrived, for an estimate if the count never comes. */
+  private generated = 0;
   private readonly decoder = new StringDecoder('utf8');
   private pending = '';
 
@@ -143,10 +143,30 @@ class StreamUsageReader {
     while (newline !== -1) {
       const line = this.pending.slice(0, newline);
       this.pending = this.pending.slice(newline + 1);
-      // Only two event types carry usage; everything else is skipped unparsed.
-      if (line.startsWith('data: ') && (line.includes('"message_start"') || line.includes('"message_delta"')))
-        this.read(line.slice(6));
+      // Only usage and content are read; everything else (pings, block starts and stops) is skipped unparsed.
+      if (line.startsWith('data: ')) {
+        if (line.includes('"content_block_delta"')) this.count(line.slice(6));
+        else if (line.includes('"message_start"') || line.includes('"message_delta"')) this.read(line.slice(6));
+      }
       newline = this.pending.indexOf('\n');
+    }
+  }
+
+  /**
+   * What the answer used: the upstream's figures once message_delta brought the final count,
+   * else (the stream was cut or the client left) an estimate from what arrived, marked so.
+   */
+  usage(): TokenUsage {
+    return this.final ? { ...this.reported } : estimatedUsage(this.reported, this.generated);
+  }
+
+  private count(json: string): void {
+    try {
+      const { delta } = JSON.parse(json) as { delta?: { text?: unknown; partial_json?: unknown; thinking?: unknown } };
+      const piece = delta?.text ?? delta?.partial_json ?? delta?.thinking;
+      if (typeof piece === 'string') this.generated += piece.length;
+    } catch {
+      // Not ours to judge: the client gets the bytes exactly as they came.
     }
   }
 
@@ -161,11 +181,13 @@ class StreamUsageReader {
       if (event.type === 'message_start' && typeof event.message?.model === 'string') this.model = event.message.model;
       if (!usage) return;
       this.seen = true;
-      if (typeof usage.input_tokens === 'number') this.usage.input_tokens = usage.input_tokens;
-      if (typeof usage.output_tokens === 'number') this.usage.output_tokens = usage.output_tokens;
+      if (event.type === 'message_delta' && typeof usage.output_tokens === 'number') this.final = true;
+      const reported = this.reported;
+      if (typeof usage.input_tokens === 'number') reported.input_tokens = usage.input_tokens;
+      if (typeof usage.output_tokens === 'number') reported.output_tokens = usage.output_tokens;
       if (typeof usage.cache_creation_input_tokens === 'number')
-        this.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens;
-      if (typeof usage.cache_read_input_tokens === 'number') this.usage.cache_read_input_tokens = usage.cache_read_input_tokens;
+        reported.cache_creation_input_tokens = usage.cache_creation_input_tokens;
+      if (typeof usage.cache_read_input_tokens === 'number') reported.cache_read_input_tokens = usage.cache_read_input_tokens;
     } catch {
       // Not ours to judge: the client gets the bytes exactly as they came.
     }
@@ -283,10 +305,21 @@ export class AnthropicRelay {
     // The upstream call, once it is on its way; `finished` once the answer (or a refusal) is whole.
     let call: Dispatcher.DispatchController | undefined;
     let finished = false;
+    // A streamed answer's usage, recorded once however the stream ends: whole, cut by the
+    // upstream, or left by the client (Anthropic bills what it generated until then).
+    let reader: StreamUsageReader | undefined;
+    let recorded = false;
+    const recordStreamed = (): void => {
+      if (recorded || !reader?.seen) return;
+      recorded = true;
+      if (reader.model) model = reader.model;
+      this.options.recordUsage(reader.model || 'unknown', reader.usage(), options.taskId);
+    };
 
     res.once('close', () => {
       // The client hanging up ends the upstream request too: nobody will read the answer.
       if (!finished) call?.abort(clientGone());
+      recordStreamed();
       settle(res.writableFinished ? 'ok' : 'cancelled');
     });
 
@@ -314,22 +347,23 @@ export class AnthropicRelay {
       this.agent ??= new (loadAgentClass())({ keepAliveTimeout: 4_000 });
 
       const fail = (error: Error & { code?: string }): void => {
+        recordStreamed();
         if (finished || res.destroyed) return;
         finished = true;
         const timedOut = TIMEOUT_CODES.has(error.code ?? '');
         settle(timedOut ? 'upstream_timeout' : 'upstream_unreachable');
-        const message = timedOut
-          ? `Claude did not respond within ${timeoutMs / 1000} seconds.`
-          : `Could not reach the Anthropic API at ${base.origin} (${describeFailure(error)}).`;
+        const timeout = `Claude did not respond within ${timeoutMs / 1000} seconds.`;
         if (!res.headersSent) {
           this.refuse(
             res,
             options,
-            new PerchError(timedOut ? 'upstream_timeout' : 'upstream_unreachable', timedOut ? 504 : 502, message),
+            timedOut
+              ? new PerchError('upstream_timeout', 504, timeout)
+              : new PerchError('upstream_unreachable', 502, unreachableMessage(base.origin, error)),
           );
         } else {
           // Mid-stream: end with an error event the SDKs understand rather than a bare cut.
-          res.end(sseError('api_error', `The connection to Claude broke mid-answer: ${message}`));
+          res.end(sseError('api_error', timedOut ? `${timeout} The answer was cut off there.` : cutMessage(error)));
         }
       };
 
@@ -337,7 +371,7 @@ export class AnthropicRelay {
       let streaming = false;
       let answerHeaders: IncomingHttpHeaders = {};
       const answer: Buffer[] = [];
-      const reader = options.recordUsage ? new StreamUsageReader() : undefined;
+      reader = options.recordUsage ? new StreamUsageReader() : undefined;
       /** The answer's headers: Perch's own first, then the upstream's a client should see. */
       const head = (upstream: IncomingHttpHeaders, ...extra: Array<string | number>): Array<string | number> =>
         addClientHeaders([...(options.headers?.pairs ?? []), ...extra], upstream, options.headers?.names);
@@ -373,8 +407,7 @@ export class AnthropicRelay {
           const outcome = status < 400 ? 'ok' : `http_${status}`;
           if (streaming) {
             res.end();
-            if (reader?.model) model = reader.model;
-            if (reader?.seen) this.options.recordUsage(reader.model || 'unknown', reader.usage, options.taskId);
+            recordStreamed();
           } else {
             // Held whole (usage is read from it), then sent with its length in one write.
             const whole = answer.length === 1 ? (answer[0] as Buffer) : Buffer.concat(answer);

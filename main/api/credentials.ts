@@ -60,14 +60,18 @@ export function checkCredentials(context: CredentialContext, req: IncomingMessag
   if (token) {
     return tokenIsValid(context.tokens, req, token)
       ? 'token'
-      : new PerchError('authentication_error', 401, 'Invalid API token. Print the current one with `npx perch token`.');
+      : new PerchError(
+          'authentication_error',
+          401,
+          'Invalid API token. Print the current one with npx perch token on this machine.',
+        );
   }
   const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
   if (cookie && context.sessions.verify(cookie) && sameOrigin(req, context.ownOrigins)) return 'cookie';
   return new PerchError(
     'authentication_error',
     401,
-    'Missing API token. Send it as `Authorization: Bearer <token>` or `x-api-key: <token>`; print it with `npx perch token`.',
+    'Missing API token. Send it in an Authorization: Bearer <token> header or an x-api-key: <token> header; print it with npx perch token on this machine.',
   );
 }
 

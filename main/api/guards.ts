@@ -74,7 +74,7 @@ export function checkHost(context: GuardContext, req: IncomingMessage, path: str
   return new PerchError(
     'forbidden_host',
     403,
-    `Host '${name}' is not allowed. Use http://127.0.0.1:${context.port()}, or add the name with \`npx perch config set api.allowedHosts ${name}\`.`,
+    `Host '${name}' is not allowed. Use http://127.0.0.1:${context.port()}, or allow the name with npx perch config set api.allowedHosts ${name} on this machine.`,
   );
 }
 
@@ -86,7 +86,7 @@ export function checkOrigin(context: GuardContext, req: IncomingMessage, path: s
     return new PerchError(
       'forbidden_origin',
       403,
-      `Requests from origin '${origin}' are not allowed. Add it with \`npx perch config set api.allowedOrigins ${origin}\` if you trust it.`,
+      `Requests from origin '${origin}' are not allowed. If you trust it, allow it with npx perch config set api.allowedOrigins ${origin} on this machine.`,
     );
   }
   return { allowOrigin: origin };
@@ -116,7 +116,7 @@ export function checkContentType(req: IncomingMessage, upload: boolean): PerchEr
   if (upload ? type === 'multipart/form-data' : type === 'application/json' || type.endsWith('+json')) return undefined;
   const hint = upload
     ? "Upload the file as multipart/form-data in the field 'file' (curl -F file=@path)."
-    : `Send the body as JSON with \`Content-Type: application/json\` (got '${req.headers['content-type'] ?? 'none'}').`;
+    : `Send the body as JSON, with the header Content-Type: application/json (got '${req.headers['content-type'] ?? 'none'}').`;
   return new PerchError('unsupported_media_type', 415, hint);
 }
 

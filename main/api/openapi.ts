@@ -155,10 +155,18 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'put',
     path: '/api/v1/settings/api-key',
-    summary: 'Set the Anthropic API key (write-only: it can never be read back).',
+    summary:
+      'Set the Anthropic API key (write-only: it can never be read back). Perch first checks it with one cheap call to the upstream (within about 5 seconds): a key Anthropic refuses is not saved (400 invalid_api_key, any previous key stays); a key that could not be checked (offline, a timeout, a 5xx or 429) is saved with verified: false and a warning.',
     tag: 'Sign-in and settings',
     body: request.apiKeyRequest,
-    responses: { 200: { description: 'Whether a key is configured now', schema: response.apiKeyState }, ...errors(400, 401) },
+    responses: {
+      200: { description: 'Saved: verified, or saved unchecked with a warning', schema: response.apiKeyState },
+      400: {
+        description: 'An invalid field, or invalid_api_key: Anthropic did not accept the key (nothing was saved)',
+        schema: response.errorResponse,
+      },
+      ...errors(401),
+    },
   },
   {
     method: 'delete',
@@ -231,6 +239,13 @@ export const ROUTES: RouteDoc[] = [
       200: { description: 'The conversation, as an attachment (text/markdown or application/json)' },
       ...errors(400, 401, 404),
     },
+  },
+  {
+    method: 'get',
+    path: '/api/v1/sessions/:id/attachments/:attachmentId',
+    summary: "A file attached to one of the session's messages: images inline (for thumbnails), anything else as a download.",
+    tag: 'Sessions',
+    responses: { 200: { description: 'The file as it was sent' }, ...errors(401, 404) },
   },
 
   {

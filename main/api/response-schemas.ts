@@ -9,11 +9,18 @@ export const errorResponse = z
   .object({ error: z.object({ type: z.string(), message: z.string() }) })
   .meta({ description: 'Every error: a stable type and a message that says what to do.' });
 
+/** Present (true) only where output_tokens is Perch's estimate rather than Anthropic's count. */
+const estimatedFlag = z.boolean().optional().meta({
+  description:
+    'Present, and true, only when the answer ended early (stopped, cut, timed out) before Anthropic sent its final count: output_tokens is then Perch’s estimate from the text that arrived (about 4 characters a token, never less than Anthropic had reported), and the cost follows from it. Absent: Anthropic’s own count.',
+});
+
 export const usage = z.object({
   input_tokens: z.number().int(),
   output_tokens: z.number().int(),
   cache_creation_input_tokens: z.number().int().nullish(),
   cache_read_input_tokens: z.number().int().nullish(),
+  estimated: estimatedFlag,
 });
 
 const answerFields = {
@@ -152,7 +159,18 @@ export const compatModelList = z.object({
   last_id: z.string().nullable(),
 });
 
-export const apiKeyState = z.object({ configured: z.boolean(), source: z.enum(['environment', 'stored']).nullable() });
+export const apiKeyState = z.object({
+  configured: z.boolean(),
+  source: z.enum(['environment', 'stored']).nullable(),
+  verified: z.boolean().optional().meta({
+    description:
+      'Only after a key is set: true when Anthropic accepted it, false when Perch could not reach Anthropic to check it (it was saved anyway; see warning).',
+  }),
+  warning: z
+    .string()
+    .optional()
+    .meta({ description: 'Only when verified is false: why the key could not be checked, in plain words.' }),
+});
 
 const settingsShape = z.object({
   claude: z.object({
@@ -252,7 +270,7 @@ export const jobRun = z.object({
   output: z.string().nullable(),
   error: z.string().nullable(),
   model: z.string().nullable(),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).nullable(),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), estimated: estimatedFlag }).nullable(),
   cost_usd: z.number().nullable(),
   delivery: z
     .record(z.string(), z.string())
@@ -293,6 +311,10 @@ const usageAmounts = {
       'Estimated from list prices, for the requests whose model has a known price (see unpriced_requests); null when none has.',
   }),
   unpriced_requests: z.number().int().meta({ description: 'Requests left out of cost_usd: their model’s price is unknown.' }),
+  estimated_requests: z.number().int().meta({
+    description:
+      'Requests whose output tokens (and so cost) are estimated: answers that ended early (stopped, cut) before Anthropic sent its final count.',
+  }),
 };
 
 export const usageTotals = z.object(usageAmounts);
@@ -369,6 +391,10 @@ export const task = z.object({
     output_tokens: z.number().int(),
     cache_read_input_tokens: z.number().int(),
     cache_creation_input_tokens: z.number().int(),
+    estimated_requests: z
+      .number()
+      .int()
+      .meta({ description: 'Requests whose output tokens are estimated: answers the agent was stopped or cut off in.' }),
   }),
   cost_usd: z
     .number()

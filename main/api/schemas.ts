@@ -22,6 +22,9 @@ export const chatRequest = z.object({
   max_tokens: z.number().int().min(1).max(128_000).nullish(),
   stream: z.boolean().nullish(),
   attachments: z.array(attachmentInput).max(20).nullish(),
+  // Edit or regenerate: this question (a user message of session_id) and everything after it are
+  // replaced by the new one; its attachments carry over unless the request sends its own.
+  replace_from: optionalId,
 });
 
 export const codeReviewRequest = z.object({
@@ -46,6 +49,15 @@ export const createSessionRequest = z.object({
   title: z.string().max(200).nullish(),
   system: optionalText,
   model: optionalModel,
+  // An earlier exchange to continue from (a job run's prompt and answer, an import): questions and
+  // answers taking turns, starting with a question.
+  messages: z
+    .array(z.object({ role: z.enum(['user', 'assistant']), content: z.string().min(1, 'expected the message text') }))
+    .max(200)
+    .refine((list) => list.every((message, index) => message.role === (index % 2 === 0 ? 'user' : 'assistant')), {
+      error: 'expected questions and answers taking turns, starting with a question (role user)',
+    })
+    .nullish(),
 });
 
 export const updateSessionRequest = z
@@ -70,7 +82,7 @@ export const searchQuery = z.object({
   limit: limitParam(100, 20),
 });
 
-export const legacyChatRequest = chatRequest.omit({ stream: true, attachments: true });
+export const legacyChatRequest = chatRequest.omit({ stream: true, attachments: true, replace_from: true });
 
 // OpenAI Chat Completions (only the fields Perch translates; others are accepted and ignored).
 const openAiTextPart = z.object({ type: z.literal('text'), text: z.string() });
@@ -136,7 +148,7 @@ export const chatCompletionRequest = z.object({
 });
 
 export const signInRequest = z.object({
-  token: z.string().trim().min(1, 'expected the API token (`npx perch token` prints it)'),
+  token: z.string().trim().min(1, 'expected the API token (npx perch token prints it)'),
 });
 
 export const proofQuery = z.object({

@@ -1,3 +1,4 @@
+import { checkAndSaveApiKey } from '../core/claude/key-check.js';
 import { FileApiKeySource } from '../core/secrets.js';
 import { isSecretSetting, maskSecrets, SettingsStore } from '../core/settings/settings-store.js';
 import type { Settings } from '../core/settings/schema.js';
@@ -55,8 +56,15 @@ export async function configSet(
     const apiKey = value === '-' ? (await readStdin()).trim() : value.trim();
     if (!apiKey)
       throw new PerchError('invalid_setting', 400, 'The API key is empty. Pass it as the value, or "-" to read it from stdin.');
-    new FileApiKeySource(dataDir, env).set(apiKey);
-    out.stdout('apiKey saved (owner-only file in the data directory; it is never shown again).');
+    // Checked with the upstream the service uses, as Settings does: a key Anthropic refuses is not saved.
+    const { claude } = new SettingsStore(dataDir, { env, onWarning: out.stderr }).current();
+    const saved = await checkAndSaveApiKey(new FileApiKeySource(dataDir, env), apiKey, { upstreamUrl: claude.upstreamUrl });
+    out.stdout(
+      saved.verified
+        ? 'apiKey saved and accepted by Anthropic (owner-only file in the data directory; it is never shown again).'
+        : 'apiKey saved (owner-only file in the data directory; it is never shown again).',
+    );
+    if (saved.warning) out.stderr(`note: ${saved.warning}`);
     if (env.ANTHROPIC_API_KEY) out.stderr('note: ANTHROPIC_API_KEY is set and takes precedence while it is.');
     return;
   }

@@ -48,7 +48,7 @@ export class DailyBudget {
     return new PerchError(
       'daily_budget_reached',
       429,
-      `The daily budget of $${limit.toFixed(2)} is reached ($${spent.toFixed(2)} spent today). Perch asks Claude again after midnight; raise or clear it with \`npx perch config set budget.dailyUsd <dollars>\` (0 turns it off).`,
+      `The daily budget of $${limit.toFixed(2)} is reached ($${spent.toFixed(2)} spent today). Perch asks Claude again after midnight; raise or clear it with npx perch config set budget.dailyUsd <dollars> on this machine (0 turns it off).`,
       { retryAfterSeconds: Math.max(1, Math.ceil((nextMachineMidnight(now) - now) / 1000)) },
     );
   }

@@ -25,7 +25,7 @@ export const noApiKey = (): PerchError =>
   new PerchError(
     'no_api_key',
     503,
-    'No Anthropic API key is configured yet. Set ANTHROPIC_API_KEY before starting Perch, run `npx perch config set apiKey -` (it reads the key from stdin), or add it in Settings.',
+    'No Anthropic API key is configured yet. Add it in Settings, set ANTHROPIC_API_KEY before starting Perch, or run npx perch config set apiKey - on this machine (it reads the key from stdin).',
   );
 
 export const isPerchError = (value: unknown): value is PerchError => value instanceof PerchError;

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { apiKeyState } from '../../main/api/response-schemas.js';
 import { startTestPerch, TEST_API_KEY, type TestPerch } from '../helpers/perch.js';
+import { unusedPort } from '../helpers/ports.js';
 
 const DESKTOP_SECRET = 'desktop-launch-secret-0123456789';
 
@@ -151,18 +153,102 @@ describe('PATCH /api/v1/settings', () => {
 });
 
 describe('the API key through the API', () => {
-  it('can be set and removed but never read back', async () => {
+  const WRONG_KEY = 'sk-ant-wrong-key-0123456789';
+
+  async function putKey(
+    target: TestPerch,
+    apiKey: string,
+  ): Promise<{ status: number; body: Record<string, unknown>; text: string }> {
+    const res = await target.request('/api/v1/settings/api-key', { method: 'PUT', json: { api_key: apiKey } });
+    const text = await res.text();
+    return { status: res.status, body: JSON.parse(text) as Record<string, unknown>, text };
+  }
+
+  const modelListRequests = (): number =>
+    perch.upstream.requests.filter((request) => request.path.startsWith('/v1/models')).length;
+
+  it('is checked with Anthropic, saved once accepted, and never read back', async () => {
     const keyless = await startTestPerch({ apiKey: null, upstream: perch.upstream });
     try {
-      const set = await keyless.request('/api/v1/settings/api-key', {
-        method: 'PUT',
-        json: { api_key: 'sk-ant-from-settings-0123' },
-      });
-      expect(await set.json()).toEqual({ configured: true, source: 'stored' });
+      const asked = modelListRequests();
+      const set = await putKey(keyless, TEST_API_KEY);
+      expect(set.status).toBe(200);
+      expect(set.body).toEqual({ configured: true, source: 'stored', verified: true });
+      expect(apiKeyState.safeParse(set.body).success).toBe(true);
+      // One cheap call: the first model of the list.
+      expect(modelListRequests()).toBe(asked + 1);
+      expect(perch.upstream.requests.at(-1)).toMatchObject({ method: 'GET', path: '/v1/models?limit=1' });
+      expect(keyless.service.core.apiKeys.get()).toBe(TEST_API_KEY);
       const settings = await (await keyless.request('/api/v1/settings')).text();
-      expect(settings).not.toContain('sk-ant-from-settings-0123');
+      expect(settings).not.toContain(TEST_API_KEY);
+      expect(keyless.logs.join('')).not.toContain(TEST_API_KEY);
       const removed = await keyless.request('/api/v1/settings/api-key', { method: 'DELETE' });
       expect(await removed.json()).toEqual({ configured: false, source: null });
+    } finally {
+      await keyless.stop();
+    }
+  });
+
+  it('is refused with 400 invalid_api_key when Anthropic does not accept it, and the key before stays', async () => {
+    const keyless = await startTestPerch({ apiKey: null, upstream: perch.upstream });
+    try {
+      expect((await putKey(keyless, TEST_API_KEY)).status).toBe(200);
+      const refused = await putKey(keyless, WRONG_KEY);
+      expect(refused.status).toBe(400);
+      expect(refused.body).toEqual({
+        error: {
+          type: 'invalid_api_key',
+          message:
+            'Anthropic did not accept this key: the key is not valid. Check that you copied the whole key (it starts with sk-ant-).',
+        },
+      });
+      expect(refused.text).not.toContain(WRONG_KEY);
+      expect(keyless.service.core.apiKeys.get()).toBe(TEST_API_KEY);
+      expect(keyless.logs.join('')).not.toContain(WRONG_KEY);
+    } finally {
+      await keyless.stop();
+    }
+  });
+
+  it('is saved with a warning when Anthropic cannot be reached to check it', async () => {
+    const keyless = await startTestPerch({
+      apiKey: null,
+      upstream: perch.upstream,
+      env: { PERCH_UPSTREAM_URL: `http://127.0.0.1:${await unusedPort()}` },
+    });
+    try {
+      const set = await putKey(keyless, TEST_API_KEY);
+      expect(set.status).toBe(200);
+      expect(set.body).toEqual({
+        configured: true,
+        source: 'stored',
+        verified: false,
+        warning:
+          'Saved, but Perch could not reach Anthropic to check it: connection refused (nothing is listening at that address).',
+      });
+      expect(apiKeyState.safeParse(set.body).success).toBe(true);
+      expect(keyless.service.core.apiKeys.get()).toBe(TEST_API_KEY);
+    } finally {
+      await keyless.stop();
+    }
+  });
+
+  it('is saved with a warning when Anthropic is overloaded or rate-limited, without retrying', async () => {
+    const keyless = await startTestPerch({ apiKey: null, upstream: perch.upstream });
+    try {
+      const asked = modelListRequests();
+      perch.upstream.failNextModelList(529, 'overloaded_error', 'Overloaded');
+      expect((await putKey(keyless, TEST_API_KEY)).body).toMatchObject({
+        verified: false,
+        warning: 'Saved, but Perch could not reach Anthropic to check it: Anthropic is overloaded right now.',
+      });
+      perch.upstream.failNextModelList(429, 'rate_limit_error', 'Number of requests has exceeded your rate limit');
+      expect((await putKey(keyless, TEST_API_KEY)).body).toMatchObject({
+        verified: false,
+        warning: 'Saved, but Perch could not reach Anthropic to check it: Anthropic’s rate limit was reached.',
+      });
+      expect(modelListRequests()).toBe(asked + 2);
+      expect(keyless.service.core.apiKeys.get()).toBe(TEST_API_KEY);
     } finally {
       await keyless.stop();
     }

@@ -59,6 +59,7 @@ describe('GET /api/v1/usage', () => {
       cache_creation_input_tokens: 0,
       cost_usd: expect.any(Number) as number,
       unpriced_requests: 0,
+      estimated_requests: 0,
     });
     expect(microDollars(report.totals.cost_usd)).toBe(sum(answers, (answer) => microDollars(answer.cost_usd)));
     expect(report.group_by).toBe('day');
@@ -160,6 +161,7 @@ describe('GET /api/v1/usage', () => {
         cache_creation_input_tokens: 0,
         cost_usd: 0,
         unpriced_requests: 0,
+        estimated_requests: 0,
       });
       expect(report).toMatchObject({ from: '2025-03-07T00:00:00.000Z', to: '2025-03-12T00:00:00.000Z', time_zone: 'UTC' });
       expect(report.totals.requests).toBe(3);

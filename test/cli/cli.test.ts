@@ -68,13 +68,20 @@ describe('perch config', () => {
 
   it('stores the API key from stdin in its own owner-only file, never in config.json, never echoed', async () => {
     const dir = temporaryDataDir();
-    const set = await runPerch(['config', 'set', 'apiKey', '-', '--data-dir', dir], { stdin: 'sk-ant-from-stdin\n' });
-    expect(set.code).toBe(0);
-    expect(set.stdout + set.stderr).not.toContain('sk-ant-from-stdin');
-    expect(readFileSync(path.join(dir, 'api-key'), 'utf8').trim()).toBe('sk-ant-from-stdin');
-    expect((await runPerch(['config', 'get', 'apiKey', '--data-dir', dir])).stdout).toBe('set\n');
-    const all = await runPerch(['config', 'get', '--data-dir', dir]);
-    expect(all.stdout).not.toContain('sk-ant-from-stdin');
+    // The key is checked with the upstream before it is saved: a fake that takes it.
+    const upstream = await startFakeAnthropic({ apiKey: TEST_API_KEY });
+    try {
+      const env = cliEnv({ PERCH_UPSTREAM_URL: upstream.url });
+      const set = await runPerch(['config', 'set', 'apiKey', '-', '--data-dir', dir], { env, stdin: `${TEST_API_KEY}\n` });
+      expect(set.code).toBe(0);
+      expect(set.stdout + set.stderr).not.toContain(TEST_API_KEY);
+      expect(readFileSync(path.join(dir, 'api-key'), 'utf8').trim()).toBe(TEST_API_KEY);
+      expect((await runPerch(['config', 'get', 'apiKey', '--data-dir', dir])).stdout).toBe('set\n');
+      const all = await runPerch(['config', 'get', '--data-dir', dir]);
+      expect(all.stdout).not.toContain(TEST_API_KEY);
+    } finally {
+      await upstream.stop();
+    }
   });
 });
 

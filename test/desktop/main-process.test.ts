@@ -10,6 +10,7 @@ import { startFakeAnthropic } from '../fixtures/fake-anthropic.js';
 import { TEST_API_KEY, temporaryDataDir } from '../helpers/perch.js';
 import { projectFolder } from '../helpers/tasks.js';
 import type { ChildMessage, Command, PermissionAnswer, RecordedWindow, StandInState } from './stand-in/protocol.js';
+import { unusedPort } from '../helpers/ports.js';
 
 /**
  * The built Electron main process (out/main/desktop.js), run in plain Node with a recording
@@ -72,20 +73,12 @@ afterEach(async () => {
   }
 });
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 async function launch(
   options: { env?: NodeJS.ProcessEnv; args?: string[]; port?: number; dataDir?: string } = {},
 ): Promise<DesktopProcess> {
   if (!existsSync(mainEntry)) throw new Error('out/main/desktop.js is missing: run `npm run build` first.');
   const dataDir = options.dataDir ?? temporaryDataDir();
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (await unusedPort());
   const child = fork(mainEntry, options.args ?? [], {
     cwd: root,
     // A URL, not a path: `--import C:\\…` would read as a URL with the scheme c: on Windows.
@@ -314,7 +307,7 @@ describe('the desktop main process', () => {
 
   it('runs on another port when its port is taken, and says so', async () => {
     const blocker = net.createServer();
-    const port = await freePort();
+    const port = await unusedPort();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
       const desktop = await launch({ port });

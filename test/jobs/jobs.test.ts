@@ -27,7 +27,7 @@ interface Run {
   output: string | null;
   error: string | null;
   scheduled_for: string | null;
-  usage: { input_tokens: number; output_tokens: number } | null;
+  usage: { input_tokens: number; output_tokens: number; estimated?: boolean } | null;
   cost_usd: number | null;
   delivery: Record<string, string> | null;
 }
@@ -190,6 +190,23 @@ describe('running on schedule', () => {
     const runs = await runsOf(perch, job.id);
     expect(runs.map((run) => run.status)).toEqual(['succeeded', 'failed']);
     expect(runs[1]?.error).toContain('upstream exploded');
+  });
+
+  it('records what a run cut by an upstream drop used: the tokens of the text that arrived, marked as estimated', async () => {
+    const clock = new FakeClock(FRIDAY_NOON);
+    const { perch } = await perchAt(clock);
+    const job = await createJob(perch, { name: 'x', prompt: 'p', interval_seconds: 60 });
+    const arrived = 'The first part of the report. '.repeat(20);
+    perch.upstream.enqueue({ kind: 'cut', textBefore: arrived });
+    clock.advance(60_000);
+    await perch.service.core.jobs.settled(job.id);
+    const [run] = await runsOf(perch, job.id);
+    expect(run).toMatchObject({ status: 'failed', output: arrived });
+    expect(run?.usage).toMatchObject({ output_tokens: arrived.length / 4, estimated: true });
+    expect(run?.cost_usd).toBeGreaterThan(0);
+    expect(run?.error).toBe('Anthropic closed the connection before the answer finished.');
+    const [row] = perch.service.core.usage.recent(10).filter((candidate) => candidate.source === 'jobs');
+    expect(row).toMatchObject({ output_tokens: arrived.length / 4, estimated: 1, cost_usd: run?.cost_usd });
   });
 
   it('never overlaps runs of one job: an occurrence during a run is recorded as missed', async () => {

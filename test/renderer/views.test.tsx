@@ -1,4 +1,5 @@
 // @vitest-environment jsdom
+import { useRef, useState } from 'react';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -153,12 +154,29 @@ describe('quick ask', () => {
 });
 
 describe('the chat message box', () => {
+  /** The message box as the chat view holds it: the text and files are the view's, cleared once a send is accepted. */
   function Harness({ onSend }: { onSend: (text: string, files: unknown[]) => void }) {
     const attachments = useAttachments(1);
-    return <Composer streaming={false} attachments={attachments} onSend={onSend} onStop={() => {}} />;
+    const [text, setText] = useState('');
+    const inputRef = useRef<HTMLTextAreaElement>(null);
+    return (
+      <Composer
+        text={text}
+        onTextChange={setText}
+        streaming={false}
+        attachments={attachments}
+        inputRef={inputRef}
+        onSend={(sent, files) => {
+          onSend(sent, files);
+          setText('');
+          attachments.clear();
+        }}
+        onStop={() => {}}
+      />
+    );
   }
 
-  it('sends on Enter with the attached files, and empties itself', async () => {
+  it('sends on Enter with the attached files typed by their bytes', async () => {
     const onSend = vi.fn();
     const { container } = render(<Harness onSend={onSend} />);
     const input = container.querySelector<HTMLInputElement>('input[type="file"]');
@@ -166,18 +184,37 @@ describe('the chat message box', () => {
     await userEvent.upload(input, new File(['print(1)'], 'script.py', { type: 'text/x-python' }));
     expect(await screen.findByRole('button', { name: 'Remove script.py' })).toBeInTheDocument();
     await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'Review this{Enter}');
-    expect(onSend).toHaveBeenCalledWith('Review this', [
-      { name: 'script.py', media_type: 'text/x-python', data: btoa('print(1)') },
-    ]);
+    expect(onSend).toHaveBeenCalledWith('Review this', [{ name: 'script.py', media_type: 'text/plain', data: btoa('print(1)') }]);
     expect(screen.getByRole('textbox', { name: 'Message' })).toHaveValue('');
     expect(screen.queryByRole('button', { name: 'Remove script.py' })).not.toBeInTheDocument();
+  });
+
+  it('refuses a file Perch cannot read, keeps the others and the text', async () => {
+    const { container } = render(<Harness onSend={vi.fn()} />);
+    const input = container.querySelector<HTMLInputElement>('input[type="file"]');
+    if (!input) throw new Error('no file input');
+    await userEvent.type(screen.getByRole('textbox', { name: 'Message' }), 'Half a question');
+    // The picker offers what Perch reads; a person may still choose "All files".
+    await act(() =>
+      userEvent
+        .setup({ applyAccept: false })
+        .upload(input, [
+          new File([new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0, 0, 0xff])], 'archive.zip'),
+          new File(['notes'], 'notes.md'),
+        ]),
+    );
+    expect(await screen.findByRole('alert')).toHaveTextContent("'archive.zip' is not a supported file type");
+    expect(screen.getByRole('button', { name: 'Remove notes.md' })).toBeInTheDocument();
+    expect(screen.getByRole('textbox', { name: 'Message' })).toHaveValue('Half a question');
   });
 
   it('refuses a file over the upload limit with a message', async () => {
     const { container } = render(<Harness onSend={vi.fn()} />);
     const input = container.querySelector<HTMLInputElement>('input[type="file"]');
     if (!input) throw new Error('no file input');
-    await act(() => userEvent.upload(input, new File([new Uint8Array(2 * 1024 * 1024)], 'big.bin')));
+    await act(() =>
+      userEvent.setup({ applyAccept: false }).upload(input, new File([new Uint8Array(2 * 1024 * 1024)], 'big.bin')),
+    );
     expect(await screen.findByRole('alert')).toHaveTextContent('big.bin is larger than 1 MB');
   });
 });
@@ -321,7 +358,7 @@ describe('small pieces', () => {
   it('says where to add a missing API key', () => {
     render(<ErrorNotice error={{ type: 'no_api_key', message: 'x' }} />);
     expect(screen.getByRole('alert')).toHaveTextContent('No API key yet — add one in Settings.');
-    expect(screen.getByRole('link', { name: 'Settings' })).toHaveAttribute('href', '#/settings');
+    expect(screen.getByRole('link', { name: 'Settings' })).toHaveAttribute('href', '#/settings/claude');
   });
 
   it('formats tokens and cost for people', () => {

@@ -12,7 +12,6 @@
  */
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
@@ -20,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
 import { TEST_API_KEY } from '../helpers/perch.js';
 import { repositoryRoot, smokePlan } from './target.js';
+import { unusedPort } from '../helpers/ports.js';
 
 const plan = smokePlan();
 const required = process.env.PERCH_SMOKE_REQUIRED === '1';
@@ -31,14 +31,6 @@ const title =
     ? `the desktop app, for real (${required ? 'cannot run' : 'skipped'}: ${plan.skip})`
     : `the desktop app, for real (${plan.target.kind})`;
 const QUESTION = 'Is the smoke test answered?';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Whether a process still exists (EPERM: it does, but belongs to someone else). */
 function alive(pid: number): boolean {
@@ -93,7 +85,7 @@ describe.skipIf(skipped)(title, () => {
     if ('skip' in plan) throw new Error(`The desktop smoke test cannot run: ${plan.skip}.`);
     running.upstream = await startFakeAnthropic({ apiKey: TEST_API_KEY });
     running.dataDir = mkdtempSync(path.join(tmpdir(), 'perch-smoke-'));
-    port = await freePort();
+    port = await unusedPort();
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env)) {
       if (value !== undefined && name !== 'ELECTRON_RUN_AS_NODE' && !name.startsWith('PERCH_')) env[name] = value;

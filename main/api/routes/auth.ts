@@ -30,7 +30,11 @@ export function authRoutes(context: RouteContext): { publicRouter: Router; priva
       const { token } = parseInput(signInRequest, req.body);
       const cookie = core.browserSessions.signIn(token);
       if (!cookie)
-        throw new PerchError('authentication_error', 401, 'That is not the API token. Print it with `npx perch token`.');
+        throw new PerchError(
+          'authentication_error',
+          401,
+          'That is not the API token. Print it with npx perch token on this machine.',
+        );
       res.setHeader('Set-Cookie', sessionCookieHeader(cookie, overTls(req)));
       res.setHeader('Cache-Control', 'no-store');
       res.status(204).end();

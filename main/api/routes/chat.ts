@@ -54,6 +54,7 @@ export function chatRoutes(context: RouteContext): Router {
       const body = parseInput(chatRequest, req.body);
       const turn = core.chat.begin({
         ...askInput(body),
+        replaceFrom: given(body.replace_from),
         attachments: decodeAttachments(body.attachments, core.currentSettings().api.maxUploadMb),
       });
       await respondWithAnswer(req, res, turn, {

@@ -17,9 +17,14 @@ export function sessionRoutes({ core }: RouteContext): Router {
     })
     .post((req, res) => {
       const body = parseInput(createSessionRequest, req.body);
-      res
-        .status(201)
-        .json(store.createSession({ title: given(body.title), system: given(body.system), model: given(body.model) }));
+      res.status(201).json(
+        store.createSession({
+          title: given(body.title),
+          system: given(body.system),
+          model: given(body.model),
+          messages: given(body.messages),
+        }),
+      );
     })
     .all(methodNotAllowed('GET', 'POST'));
 
@@ -55,6 +60,24 @@ export function sessionRoutes({ core }: RouteContext): Router {
       const { format } = parseInput(exportQuery, req.query);
       const session = store.requireSession(req.params.id);
       sendExport(res, sessionExport(session, store.messages(session.id), format, new Date().toISOString()));
+    })
+    .all(methodNotAllowed('GET'));
+
+  router
+    .route('/api/v1/sessions/:id/attachments/:attachmentId')
+    .get((req, res) => {
+      const file = store.attachment(req.params.id, req.params.attachmentId);
+      // Images (typed by their bytes when they were saved) show inline, for thumbnails; anything
+      // else is a download, and nothing is ever rendered as a page in Perch's origin.
+      const image = file.media_type.startsWith('image/');
+      res.setHeader('Content-Type', image ? file.media_type : 'application/octet-stream');
+      res.setHeader(
+        'Content-Disposition',
+        `${image ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+      );
+      res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
+      res.setHeader('Cache-Control', 'private, max-age=3600');
+      res.end(file.data);
     })
     .all(methodNotAllowed('GET'));
   return router;

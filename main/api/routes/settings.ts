@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { checkAndSaveApiKey } from '../../core/claude/key-check.js';
 import { invalidRequest } from '../../core/errors.js';
 import { changeRefusal, cliCommandFor } from '../../core/settings/change-policy.js';
 import { SECURITY_SETTINGS, SPENDING_LIMITS, type Settings } from '../../core/settings/schema.js';
@@ -58,10 +59,11 @@ export function settingsRoutes(context: RouteContext): Router {
 
   router
     .route('/api/v1/settings/api-key')
-    .put((req, res) => {
+    .put(async (req, res) => {
       const { api_key } = parseInput(apiKeyRequest, req.body);
-      core.apiKeys.set(api_key);
-      res.json({ configured: true, source: core.apiKeys.origin() ?? null });
+      // Checked with the upstream first: a key Anthropic refuses is never saved (400 invalid_api_key).
+      const saved = await checkAndSaveApiKey(core.apiKeys, api_key, { upstreamUrl: core.currentSettings().claude.upstreamUrl });
+      res.json({ configured: true, source: core.apiKeys.origin() ?? null, ...saved });
     })
     .delete((_req, res) => {
       core.apiKeys.clear();

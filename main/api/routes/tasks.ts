@@ -39,7 +39,7 @@ export function workspaceRoutes({ core }: RouteContext): Router {
         throw new PerchError(
           'forbidden_setting',
           403,
-          `Workspaces decide where tasks may edit files and run commands, so they are added only in the Perch desktop app or with \`npx perch workspace add <folder>\` on this machine.`,
+          `Workspaces decide where tasks may edit files and run commands, so they are added only in the Perch desktop app or with npx perch workspace add <folder> on this machine.`,
         );
       }
       const body = parseInput(addWorkspaceRequest, req.body);
@@ -49,7 +49,7 @@ export function workspaceRoutes({ core }: RouteContext): Router {
   router
     .route('/api/v1/workspaces/:id')
     .delete((req, res) => {
-      if (originOf(res) !== 'desktop') throw desktopOnly(`Workspace '${req.params.id}' (\`npx perch workspace remove <name>\`)`);
+      if (originOf(res) !== 'desktop') throw desktopOnly(`Workspace '${req.params.id}' (npx perch workspace remove <name>)`);
       core.workspaces.remove(req.params.id);
       res.status(204).end();
     })

@@ -15,6 +15,8 @@ export interface AskInput {
   model?: string | undefined;
   maxTokens?: number | undefined;
   attachments?: AttachmentInput[] | undefined;
+  /** Edit or regenerate: replace this question of the session, and everything after it. */
+  replaceFrom?: string | undefined;
 }
 
 /** A finished answer, in the shape the API returns. */
@@ -94,10 +96,13 @@ export class ChatService {
 
   /** Checks everything that can be checked up front, then records the question. */
   begin(input: AskInput): Turn {
-    if (input.message.trim() === '' && !input.attachments?.length) {
+    if (input.message.trim() === '' && !input.attachments?.length && !input.replaceFrom) {
       throw invalidRequest("Field 'message' must not be empty.");
     }
     if (!this.options.claude.hasApiKey()) throw noApiKey();
+    if (input.replaceFrom && !input.sessionId) {
+      throw invalidRequest("Field 'replace_from' needs the 'session_id' of the conversation it belongs to.");
+    }
     const settings = this.options.settings();
     const existing = input.sessionId ? this.options.store.requireSession(input.sessionId) : undefined;
     const model = input.model ?? existing?.model ?? settings.claude.model;
@@ -106,6 +111,7 @@ export class ChatService {
       sessionId: existing?.id,
       newSession: { system: input.system, model: input.model },
       user: { content: input.message, context: input.context, attachments: input.attachments },
+      replaceFrom: input.replaceFrom,
       model,
     });
     return new Turn(

@@ -4,7 +4,7 @@ import { noApiKey, PerchError } from '../errors.js';
 import type { UpstreamCall } from '../metrics.js';
 import type { UpstreamGate } from '../upstream-gate.js';
 import { cancelledError, isRetryableStreamError, mapUpstreamError } from './upstream-errors.js';
-import type { TokenUsage } from './pricing.js';
+import { estimatedUsage, type TokenUsage } from './pricing.js';
 
 /** A Messages API request (Perch always streams, so `stream` is its own business). */
 export type ClaudeRequest = Omit<MessageCreateParamsBase, 'stream'>;
@@ -28,6 +28,7 @@ export class UpstreamFailure extends PerchError {
   constructor(
     cause: PerchError,
     readonly partialText: string,
+    /** What the answer used until it failed: estimated (and marked so) when its final count never came. */
     readonly usage: TokenUsage,
     readonly model: string,
     /** An overload or server error inside the stream before any text: worth another try. */
@@ -88,7 +89,12 @@ class AnswerBuilder {
   model: string;
   stopReason: string | null = null;
   complete = false;
-  readonly usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+  private readonly usage: TokenUsage = { input_tokens: 0, output_tokens: 0 };
+  private started = false;
+  /** Whether message_delta brought the final output count. */
+  private counted = false;
+  /** Characters generated so far (text, thinking, tool-call JSON), for an estimate if the count never comes. */
+  private generated = 0;
   private readonly blocks = new Map<
     number,
     { type: 'text'; text: string } | { type: 'tool_use'; id: string; name: string; json: string }
@@ -105,6 +111,7 @@ class AnswerBuilder {
         const { usage } = event.message;
         // A string, whatever the upstream sent: it is priced and stored.
         if (typeof event.message.model === 'string' && event.message.model) this.model = event.message.model;
+        this.started = true;
         this.usage.input_tokens = usage.input_tokens;
         this.usage.output_tokens = usage.output_tokens;
         this.usage.cache_creation_input_tokens = usage.cache_creation_input_tokens ?? null;
@@ -115,6 +122,7 @@ class AnswerBuilder {
         if (event.content_block.type === 'text') {
           this.blocks.set(event.index, { type: 'text', text: event.content_block.text });
           this.text += event.content_block.text;
+          this.generated += event.content_block.text.length;
           return event.content_block.text;
         }
         if (event.content_block.type === 'tool_use') {
@@ -128,14 +136,20 @@ class AnswerBuilder {
           if (block?.type === 'text') block.text += event.delta.text;
           else this.blocks.set(event.index, { type: 'text', text: event.delta.text });
           this.text += event.delta.text;
+          this.generated += event.delta.text.length;
           return event.delta.text;
         }
-        if (event.delta.type === 'input_json_delta' && block?.type === 'tool_use') block.json += event.delta.partial_json;
+        if (event.delta.type === 'input_json_delta') {
+          if (block?.type === 'tool_use') block.json += event.delta.partial_json;
+          this.generated += event.delta.partial_json.length;
+        }
+        if (event.delta.type === 'thinking_delta') this.generated += event.delta.thinking.length;
         return '';
       }
       case 'message_delta':
         this.stopReason = event.delta.stop_reason ?? this.stopReason;
         this.usage.output_tokens = event.usage.output_tokens;
+        this.counted = true;
         if (typeof event.usage.input_tokens === 'number') this.usage.input_tokens = event.usage.input_tokens;
         return '';
       case 'message_stop':
@@ -144,6 +158,15 @@ class AnswerBuilder {
       default:
         return '';
     }
+  }
+
+  /**
+   * The upstream's counts once message_delta brought them; before that (a stopped or cut
+   * answer) the output is estimated from what arrived, and marked so.
+   */
+  usageSoFar(): TokenUsage {
+    if (this.counted || !this.started) return { ...this.usage };
+    return estimatedUsage(this.usage, this.generated);
   }
 
   result(): ClaudeAnswer {
@@ -159,7 +182,7 @@ class AnswerBuilder {
         }
         return { type: 'tool_use', id: block.id, name: block.name, input };
       });
-    return { text: this.text, content, model: this.model, stopReason: this.stopReason, usage: this.usage };
+    return { text: this.text, content, model: this.model, stopReason: this.stopReason, usage: this.usageSoFar() };
   }
 }
 
@@ -363,7 +386,7 @@ export class ClaudeClient {
       return new UpstreamFailure(
         mapped,
         answer.text,
-        answer.usage,
+        answer.usageSoFar(),
         answer.model,
         !delivering && answer.text === '' && isRetryableStreamError(error),
       );
@@ -389,7 +412,7 @@ export class ClaudeClient {
       throw fail(
         controller.signal.aborted
           ? new Error('aborted')
-          : Object.assign(new Error('the stream ended before message_stop'), { code: 'STREAM_CUT' }),
+          : Object.assign(new Error('the stream ended before message_stop'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }),
       );
     }
     return answer.result();

@@ -4,6 +4,28 @@ export interface TokenUsage {
   output_tokens: number;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /**
+   * True when output_tokens is Perch's estimate, not the upstream's count: the answer ended
+   * (stopped, cut, timed out) before message_delta brought the final figure. Absent otherwise.
+   */
+  estimated?: boolean;
+}
+
+/**
+ * Characters per output token for an estimate: Anthropic's rule of thumb for English text
+ * (code and other languages run denser, so this errs low rather than high).
+ */
+export const CHARS_PER_TOKEN = 4;
+
+/**
+ * The usage of an answer that ended before its final count arrived. Anthropic bills every token
+ * it generated, and message_start reports only 1 output token, so the output is estimated from
+ * the characters that did arrive (text, thinking and tool-call JSON) at CHARS_PER_TOKEN — never
+ * less than what the upstream had reported — and marked as estimated.
+ */
+export function estimatedUsage(reported: TokenUsage, generatedChars: number): TokenUsage {
+  const estimate = Math.ceil(generatedChars / CHARS_PER_TOKEN);
+  return { ...reported, output_tokens: Math.max(reported.output_tokens, estimate), estimated: true };
 }
 
 interface Rate {

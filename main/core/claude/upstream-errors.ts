@@ -1,6 +1,7 @@
 // The error classes alone: the client itself loads on first use (it is most of Perch's start-up time).
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk/core/error';
 import { PerchError } from '../errors.js';
+import { describeFailure } from '../system-errors.js';
 
 /** What went wrong talking to Claude, mapped to the status and type Perch answers with. */
 export interface UpstreamErrorContext {
@@ -22,17 +23,6 @@ function retryAfterSeconds(headers: Headers | undefined): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
-function describeCause(error: unknown): string {
-  let current: unknown = error;
-  const parts: string[] = [];
-  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (code && !parts.includes(code)) parts.push(code);
-    current = current.cause;
-  }
-  return parts.join(', ');
-}
-
 /** Overloads and transient server errors that arrive inside a 200 stream (not retried by the SDK). */
 export function isRetryableStreamError(error: unknown): boolean {
   return (
@@ -41,6 +31,20 @@ export function isRetryableStreamError(error: unknown): boolean {
     !(error instanceof APIConnectionError) &&
     (error.type === 'overloaded_error' || error.type === 'api_error')
   );
+}
+
+/** Why Anthropic could not be reached, in plain words: "Could not connect to … at …: connection refused." */
+export function unreachableMessage(upstreamUrl: string, error: unknown): string {
+  const { reason } = describeFailure(error, { peer: 'Anthropic' });
+  return `Could not connect to the Anthropic API at ${upstreamUrl}: ${reason}. Check the network connection and the upstream URL setting.`;
+}
+
+/** Why an answer that had started streaming broke off: "Anthropic closed the connection before the answer finished." */
+export function cutMessage(error: unknown): string {
+  const failure = describeFailure(error, { peer: 'Anthropic' });
+  return failure.kind === 'closed'
+    ? `${failure.reason.charAt(0).toUpperCase()}${failure.reason.slice(1)} before the answer finished.`
+    : `The connection to Anthropic broke before the answer finished: ${failure.reason}.`;
 }
 
 export function cancelledError(): PerchError {
@@ -58,13 +62,7 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
     );
   }
   if (error instanceof APIConnectionError) {
-    const cause = describeCause(error);
-    return new PerchError(
-      'upstream_unreachable',
-      502,
-      `Could not reach the Anthropic API at ${context.upstreamUrl}${cause ? ` (${cause})` : ''}. Check the network connection and the upstream URL setting.`,
-      { cause: error },
-    );
+    return new PerchError('upstream_unreachable', 502, unreachableMessage(context.upstreamUrl, error), { cause: error });
   }
   if (error instanceof APIError) {
     const reason = error.apiMessage ?? error.message;
@@ -88,7 +86,7 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
         return new PerchError(
           'upstream_auth_error',
           502,
-          `The Anthropic API rejected the API key (${reason}). Set a valid key with \`npx perch config set apiKey -\` or in Settings.`,
+          `The Anthropic API rejected the API key (${reason}). Set a valid key in Settings, or run npx perch config set apiKey - on this machine (it reads the key from stdin).`,
           { cause: error },
         );
       case 402:
@@ -114,6 +112,5 @@ export function mapUpstreamError(error: unknown, context: UpstreamErrorContext):
         });
     }
   }
-  const cause = describeCause(error) || (error instanceof Error ? error.message : String(error));
-  return new PerchError('upstream_error', 502, `The connection to Claude broke mid-answer (${cause}).`, { cause: error });
+  return new PerchError('upstream_error', 502, cutMessage(error), { cause: error });
 }

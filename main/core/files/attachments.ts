@@ -2,38 +2,12 @@ import path from 'node:path';
 import type { ContentBlockParam } from '@anthropic-ai/sdk/resources/messages';
 import { PerchError, invalidRequest } from '../errors.js';
 import type { AttachmentInput } from '../storage/conversation-store.js';
+import { classifyBytes, decodeText, unsupportedFileMessage, type ClassifiedBytes, type FileKind } from './file-kind.js';
 
-export type AttachmentKind = 'text' | 'image' | 'pdf';
+export type AttachmentKind = FileKind;
 
-const IMAGE_SIGNATURES: ReadonlyArray<{ mediaType: string; matches: (data: Buffer) => boolean }> = [
-  {
-    mediaType: 'image/png',
-    matches: (d) => d.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
-  },
-  { mediaType: 'image/jpeg', matches: (d) => d[0] === 0xff && d[1] === 0xd8 && d[2] === 0xff },
-  { mediaType: 'image/gif', matches: (d) => /^GIF8[79]a$/.test(d.subarray(0, 6).toString('latin1')) },
-  {
-    mediaType: 'image/webp',
-    matches: (d) => d.subarray(0, 4).toString('latin1') === 'RIFF' && d.subarray(8, 12).toString('latin1') === 'WEBP',
-  },
-];
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeText(data: Buffer): string | undefined {
-  if (data.includes(0)) return undefined;
-  try {
-    return utf8.decode(data).replace(/^\uFEFF/, '');
-  } catch {
-    return undefined;
-  }
-}
-
-export interface ClassifiedFile {
-  kind: AttachmentKind;
-  /** The media type Perch determined from the bytes (a client's claim is not trusted). */
-  media_type: string;
-}
+/** The media type Perch determined from the bytes (a client's claim is not trusted). */
+export type ClassifiedFile = ClassifiedBytes;
 
 /**
  * Decides what a file is from its bytes: PNG/JPEG/GIF/WebP images, PDFs, or UTF-8 text (any
@@ -41,15 +15,9 @@ export interface ClassifiedFile {
  */
 export function classifyFile(name: string, data: Buffer): ClassifiedFile {
   if (data.length === 0) throw invalidRequest(`The file '${name}' is empty.`);
-  const image = IMAGE_SIGNATURES.find((signature) => signature.matches(data));
-  if (image) return { kind: 'image', media_type: image.mediaType };
-  if (data.subarray(0, 5).toString('latin1') === '%PDF-') return { kind: 'pdf', media_type: 'application/pdf' };
-  if (decodeText(data) !== undefined) return { kind: 'text', media_type: 'text/plain' };
-  throw new PerchError(
-    'unsupported_media_type',
-    415,
-    `'${name}' is not a supported file type. Perch accepts text and code files (UTF-8), images (PNG, JPEG, GIF, WebP) and PDFs.`,
-  );
+  const classified = classifyBytes(data);
+  if (!classified) throw new PerchError('unsupported_media_type', 415, unsupportedFileMessage(name));
+  return classified;
 }
 
 /** Makes an attachment from uploaded bytes, naming it safely and typing it by its content. */

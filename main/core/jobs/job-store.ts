@@ -66,6 +66,8 @@ export interface RunRecord {
   model: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** 1 when output_tokens is Perch's estimate (the answer ended before its final count came). */
+  usage_estimated: number;
   cost_usd: number | null;
   /** What happened to each output (JSON: {"file": "appended", "url": "HTTP 500 …"}). */
   delivery: string | null;
@@ -121,7 +123,8 @@ export class JobStore {
       ),
       finishRun: db.prepare(
         `UPDATE job_runs SET finished_at = @finished_at, status = @status, output = @output, error = @error, model = @model,
-           input_tokens = @input_tokens, output_tokens = @output_tokens, cost_usd = @cost_usd, delivery = @delivery WHERE id = @id`,
+           input_tokens = @input_tokens, output_tokens = @output_tokens, usage_estimated = @usage_estimated, cost_usd = @cost_usd,
+           delivery = @delivery WHERE id = @id`,
       ),
       runs: db.prepare<[string, number], RunRecord>(
         `SELECT * FROM job_runs WHERE job_id = ? ORDER BY started_at DESC, id DESC LIMIT ?`,
@@ -215,6 +218,7 @@ export class JobStore {
       model: result.model ?? null,
       input_tokens: result.usage?.input_tokens ?? null,
       output_tokens: result.usage?.output_tokens ?? null,
+      usage_estimated: result.usage?.estimated ? 1 : 0,
       cost_usd: result.cost_usd ?? null,
       delivery: result.delivery && Object.keys(result.delivery).length ? JSON.stringify(result.delivery) : null,
     });
@@ -288,7 +292,13 @@ export function runJson(run: RunRecord): Record<string, unknown> {
     output: run.output,
     error: run.error,
     model: run.model,
-    usage: hasUsage ? { input_tokens: run.input_tokens ?? 0, output_tokens: run.output_tokens ?? 0 } : null,
+    usage: hasUsage
+      ? {
+          input_tokens: run.input_tokens ?? 0,
+          output_tokens: run.output_tokens ?? 0,
+          ...(run.usage_estimated ? { estimated: true } : {}),
+        }
+      : null,
     cost_usd: run.cost_usd,
     delivery: run.delivery ? (JSON.parse(run.delivery) as Record<string, string>) : null,
     task_id: run.task_id,

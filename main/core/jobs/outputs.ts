@@ -3,6 +3,7 @@ import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
 import { namesNonPublicHost, NonPublicAddressError, publicOnlyLookup, type Resolver } from '../network-reach.js';
+import { describeSystemError } from '../system-errors.js';
 import type { JobOutput } from './job-store.js';
 
 /** A result's POST: JSON text, never following a redirect. */
@@ -145,7 +146,7 @@ async function appendResult(
 }
 
 const describeFailure = (error: unknown): string =>
-  error instanceof Refused ? `refused: ${error.message}` : `failed: ${(rootCause(error) as Error).message}`;
+  error instanceof Refused ? `refused: ${error.message}` : `failed: ${describeSystemError(error)}`;
 
 /**
  * Sends a finished run's answer wherever the job says, besides its history (which always
@@ -181,7 +182,7 @@ export async function deliverOutput(
           delivery.url = await postOnce(channels, output.url, body, anyAddress);
         } catch (error) {
           delivery.url =
-            error instanceof Refused ? describeFailure(error) : `failed after a retry: ${(rootCause(error) as Error).message}`;
+            error instanceof Refused ? describeFailure(error) : `failed after a retry: ${describeSystemError(error)}`;
         }
       }
     }

@@ -45,7 +45,7 @@ export function changeRefusal(key: string, current: unknown, next: unknown, orig
     return new PerchError(
       'forbidden_setting',
       403,
-      `'${key}' ${reason}, so it changes only in the Perch desktop app or with \`${cliCommandFor(key)}\` on this machine.`,
+      `'${key}' ${reason}, so it changes only in the Perch desktop app or with ${cliCommandFor(key)} on this machine.`,
     );
   }
   if (isDesktopSetting(key)) return desktopOnly(`'${key}'`);
@@ -53,7 +53,7 @@ export function changeRefusal(key: string, current: unknown, next: unknown, orig
     return new PerchError(
       'forbidden_setting',
       403,
-      `'${key}' protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with \`${cliCommandFor(key)}\` on this machine.`,
+      `'${key}' protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with ${cliCommandFor(key)} on this machine.`,
     );
   }
   return undefined;

@@ -12,6 +12,9 @@ import { SECRET_SETTINGS, settingsSchema, type Settings, type StoredSettings } f
 export const ENVIRONMENT_OVERRIDES = {
   'api.port': 'PERCH_PORT',
   'api.host': 'PERCH_HOST',
+  // A comma-separated (or JSON) list, as `perch config set` takes it: names a container's
+  // Host header may carry without touching its settings file.
+  'api.allowedHosts': 'PERCH_ALLOWED_HOSTS',
   'claude.upstreamUrl': 'PERCH_UPSTREAM_URL',
 } as const;
 
@@ -141,7 +144,7 @@ export class SettingsStore {
         throw new PerchError(
           'invalid_setting',
           400,
-          `The settings file already holds invalid values (${formatIssues(parsed.error)}); nothing was changed. Fix them first, e.g. with \`npx perch config reset <key>\`.`,
+          `The settings file already holds invalid values (${formatIssues(parsed.error)}); nothing was changed. Fix them first, e.g. with npx perch config reset <key> on this machine.`,
         );
       }
       const describe = (issue: z.core.$ZodIssue): string => {
@@ -178,6 +181,7 @@ export class SettingsStore {
     const port = this.env.PERCH_PORT;
     if (port) fromEnv['api.port'] = Number(port);
     if (this.env.PERCH_HOST) fromEnv['api.host'] = this.env.PERCH_HOST;
+    if (this.env.PERCH_ALLOWED_HOSTS) fromEnv['api.allowedHosts'] = this.listFromEnvironment('api.allowedHosts');
     if (this.env.PERCH_UPSTREAM_URL) fromEnv['claude.upstreamUrl'] = this.env.PERCH_UPSTREAM_URL;
     let merged: Plain = stored;
     for (const [key, value] of Object.entries(fromEnv)) merged = withPath(merged, key, value);
@@ -186,7 +190,7 @@ export class SettingsStore {
     const parsed = settingsSchema.safeParse(merged);
     if (!parsed.success) {
       const variables = Object.entries(ENVIRONMENT_OVERRIDES)
-        .filter(([key]) => parsed.error.issues.some((issue) => issue.path.join('.') === key))
+        .filter(([key]) => parsed.error.issues.some((issue) => `${issue.path.join('.')}.`.startsWith(`${key}.`)))
         .map(([, variable]) => variable);
       throw new PerchError(
         'invalid_setting',
@@ -195,6 +199,16 @@ export class SettingsStore {
       );
     }
     return parsed.data;
+  }
+
+  /** A list setting's environment variable, read as `perch config set` reads it ("a,b" or JSON). */
+  private listFromEnvironment(key: Overridable): unknown {
+    const variable = ENVIRONMENT_OVERRIDES[key];
+    try {
+      return parseSettingText(key, this.env[variable] ?? '');
+    } catch (error) {
+      throw new PerchError('invalid_setting', 400, `Invalid override (check ${variable}): ${(error as Error).message}`);
+    }
   }
 
   private readRaw(): Plain {

@@ -1,6 +1,6 @@
 import type { Db } from './database.js';
 import { newId } from './ids.js';
-import { notFound } from '../errors.js';
+import { invalidRequest, notFound, PerchError } from '../errors.js';
 import type { TokenUsage } from '../claude/pricing.js';
 
 export type MessageStatus = 'streaming' | 'complete' | 'partial' | 'error';
@@ -62,11 +62,24 @@ export interface SearchResult {
   created_at: string;
 }
 
+export interface NewSession {
+  title?: string | undefined;
+  system?: string | undefined;
+  model?: string | undefined;
+  /** An earlier exchange to continue from, questions and answers taking turns. */
+  messages?: ReadonlyArray<{ role: 'user' | 'assistant'; content: string }> | undefined;
+}
+
 export interface NewTurn {
   /** Continue this session; when absent a new session is created. */
   sessionId?: string | undefined;
-  newSession?: { system?: string | undefined; model?: string | undefined };
+  newSession?: Pick<NewSession, 'system' | 'model'>;
   user: { content: string; context?: string | undefined; attachments?: AttachmentInput[] | undefined };
+  /**
+   * Edit or regenerate: this user message of the session and everything after it are deleted
+   * first; its attachments carry over to the new question when it brings none of its own.
+   */
+  replaceFrom?: string | undefined;
   model: string;
 }
 
@@ -99,6 +112,7 @@ interface SessionRow {
 }
 
 interface MessageRow {
+  seq: number;
   id: string;
   session_id: string;
   role: 'user' | 'assistant';
@@ -111,6 +125,7 @@ interface MessageRow {
   output_tokens: number | null;
   cache_creation_input_tokens: number | null;
   cache_read_input_tokens: number | null;
+  usage_estimated: number;
   cost_usd: number | null;
   error_type: string | null;
   error_message: string | null;
@@ -168,6 +183,8 @@ function toMessage(row: MessageRow, attachments: AttachmentInfo[]): Message {
           output_tokens: row.output_tokens ?? 0,
           cache_creation_input_tokens: row.cache_creation_input_tokens,
           cache_read_input_tokens: row.cache_read_input_tokens,
+          // Only on an answer that ended before its final count came: absent means Anthropic's own count.
+          ...(row.usage_estimated ? { estimated: true } : {}),
         }
       : null,
     cost_usd: row.cost_usd,
@@ -189,6 +206,7 @@ export class ConversationStore {
   private readonly statements;
   // Built once: wrapping a transaction on every call shows up in profiles of the chat path.
   private readonly startTurnTransaction: (turn: NewTurn) => StartedTurn;
+  private readonly createSessionTransaction: (options: NewSession) => Session;
   private readonly finishAnswerTransaction: (messageId: string, outcome: AnswerOutcome) => void;
 
   constructor(
@@ -225,6 +243,14 @@ export class ConversationStore {
         `SELECT a.message_id, a.name, a.media_type, a.data FROM attachments a
          JOIN messages m ON m.id = a.message_id WHERE m.session_id = ? ORDER BY a.message_id, a.position`,
       ),
+      attachmentDataOfMessage: db.prepare<[string], { name: string; media_type: string; data: Buffer }>(
+        `SELECT name, media_type, data FROM attachments WHERE message_id = ? ORDER BY position`,
+      ),
+      attachmentOfSession: db.prepare<[string, string], { name: string; media_type: string; data: Buffer }>(
+        `SELECT a.name, a.media_type, a.data FROM attachments a
+         JOIN messages m ON m.id = a.message_id WHERE a.id = ? AND m.session_id = ?`,
+      ),
+      deleteFrom: db.prepare(`DELETE FROM messages WHERE session_id = ? AND seq >= ?`),
       insertMessage: db.prepare(
         `INSERT INTO messages (id, session_id, role, content, context, status, model, created_at, updated_at)
          VALUES (@id, @session_id, @role, @content, @context, @status, @model, @now, @now)`,
@@ -238,7 +264,8 @@ export class ConversationStore {
         `UPDATE messages SET content = @content, status = @status, model = @model, stop_reason = @stop_reason,
            input_tokens = @input_tokens, output_tokens = @output_tokens,
            cache_creation_input_tokens = @cache_creation_input_tokens, cache_read_input_tokens = @cache_read_input_tokens,
-           cost_usd = @cost_usd, error_type = @error_type, error_message = @error_message, updated_at = @now
+           usage_estimated = @usage_estimated, cost_usd = @cost_usd, error_type = @error_type, error_message = @error_message,
+           updated_at = @now
          WHERE id = @id`,
       ),
       recoverWithText: db.prepare(
@@ -266,12 +293,18 @@ export class ConversationStore {
       ),
     };
     this.startTurnTransaction = db.transaction((turn: NewTurn) => this.recordTurn(turn));
+    this.createSessionTransaction = db.transaction((options: NewSession) => this.recordSession(options));
     this.finishAnswerTransaction = db.transaction((messageId: string, outcome: AnswerOutcome) =>
       this.recordOutcome(messageId, outcome),
     );
   }
 
-  createSession(options: { title?: string | undefined; system?: string | undefined; model?: string | undefined } = {}): Session {
+  /** A new session: empty, or holding an earlier exchange (saved as complete messages) to continue from. */
+  createSession(options: NewSession = {}): Session {
+    return this.createSessionTransaction(options);
+  }
+
+  private recordSession(options: NewSession): Session {
     const now = this.now();
     const id = newId('ses', now);
     const title = options.title?.trim() ?? '';
@@ -283,6 +316,20 @@ export class ConversationStore {
       model: options.model ?? null,
       now,
     });
+    for (const message of options.messages ?? []) {
+      this.statements.insertMessage.run({
+        id: newId('msg', now),
+        session_id: id,
+        role: message.role,
+        content: message.content,
+        context: null,
+        status: 'complete',
+        model: null,
+        now,
+      });
+    }
+    const first = options.messages?.[0]?.content;
+    if (!title && first) this.statements.autoTitle.run(titleFrom(first), id);
     return this.requireSession(id);
   }
 
@@ -350,6 +397,14 @@ export class ConversationStore {
     return row ? toMessage(row, this.statements.attachmentsOfMessage.all(id)) : undefined;
   }
 
+  /** One attached file of a session, with its bytes. */
+  attachment(sessionId: string, attachmentId: string): AttachmentInput {
+    this.requireSession(sessionId);
+    const found = this.statements.attachmentOfSession.get(attachmentId, sessionId);
+    if (!found) throw notFound(`Session ${sessionId} has no attachment ${attachmentId}.`);
+    return found;
+  }
+
   /**
    * The conversation so far as Claude should see it: questions, and answers that produced
    * text (complete or partial). Failed and empty answers are left out.
@@ -380,10 +435,12 @@ export class ConversationStore {
     const now = this.now();
     let createdSession = false;
     let sessionId = turn.sessionId;
+    let user = turn.user;
     if (sessionId) {
       this.requireSession(sessionId);
+      if (turn.replaceFrom) user = this.cutFrom(sessionId, turn.replaceFrom, user);
     } else {
-      sessionId = this.createSession(turn.newSession ?? {}).id;
+      sessionId = this.recordSession(turn.newSession ?? {}).id;
       createdSession = true;
     }
     const userMessageId = newId('msg', now);
@@ -391,13 +448,13 @@ export class ConversationStore {
       id: userMessageId,
       session_id: sessionId,
       role: 'user',
-      content: turn.user.content,
-      context: turn.user.context ?? null,
+      content: user.content,
+      context: user.context ?? null,
       status: 'complete',
       model: null,
       now,
     });
-    (turn.user.attachments ?? []).forEach((attachment, position) => {
+    (user.attachments ?? []).forEach((attachment, position) => {
       this.statements.insertAttachment.run({
         id: newId('att', now),
         message_id: userMessageId,
@@ -419,8 +476,8 @@ export class ConversationStore {
       model: turn.model,
       now,
     });
-    const firstAttachment = turn.user.attachments?.[0]?.name;
-    const title = titleFrom(turn.user.content) || (firstAttachment ? titleFrom(firstAttachment) : '');
+    const firstAttachment = user.attachments?.[0]?.name;
+    const title = titleFrom(user.content) || (firstAttachment ? titleFrom(firstAttachment) : '');
     if (title) this.statements.autoTitle.run(title, sessionId);
     this.statements.touchSession.run(now, sessionId);
     return {
@@ -429,6 +486,32 @@ export class ConversationStore {
       assistantMessageId,
       createdSession,
     };
+  }
+
+  /**
+   * Deletes a question and everything after it, for an edit or a regenerate; returns the
+   * question to ask in its place (with the old one's attachments when it brings none).
+   */
+  private cutFrom(sessionId: string, messageId: string, user: NewTurn['user']): NewTurn['user'] {
+    const row = this.statements.message.get(messageId);
+    if (!row || row.session_id !== sessionId || row.role !== 'user') {
+      throw notFound(`Session ${sessionId} has no question with id ${messageId} to replace.`);
+    }
+    if (this.statements.messages.all(sessionId).some((message) => message.status === 'streaming')) {
+      throw new PerchError(
+        'answer_in_progress',
+        409,
+        'This conversation is still being answered: stop the answer (or wait for it) before editing or regenerating.',
+      );
+    }
+    const attachments =
+      user.attachments ??
+      this.statements.attachmentDataOfMessage.all(messageId).map(({ name, media_type, data }) => ({ name, media_type, data }));
+    this.statements.deleteFrom.run(sessionId, row.seq);
+    if (user.content.trim() === '' && attachments.length === 0) {
+      throw invalidRequest("Field 'message' must not be empty.");
+    }
+    return { ...user, attachments };
   }
 
   /** Saves the text streamed so far, so a crash mid-answer keeps it. */
@@ -453,6 +536,7 @@ export class ConversationStore {
       output_tokens: outcome.usage?.output_tokens ?? null,
       cache_creation_input_tokens: outcome.usage?.cache_creation_input_tokens ?? null,
       cache_read_input_tokens: outcome.usage?.cache_read_input_tokens ?? null,
+      usage_estimated: outcome.usage?.estimated ? 1 : 0,
       cost_usd: outcome.cost_usd,
       error_type: outcome.error?.type ?? null,
       error_message: outcome.error?.message ?? null,

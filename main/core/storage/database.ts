@@ -268,6 +268,13 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE jobs ADD COLUMN task TEXT;
   ALTER TABLE job_runs ADD COLUMN task_id TEXT;
   `,
+  `
+  -- 1 where output_tokens is Perch's estimate from the text that arrived, not the upstream's count:
+  -- the answer ended (stopped, cut) before its final count came.
+  ALTER TABLE usage ADD COLUMN estimated INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE job_runs ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -35,6 +35,8 @@ export interface UsageAmounts {
   cost_usd: number | null;
   /** Requests left out of cost_usd because their model's price is unknown. */
   unpriced_requests: number;
+  /** Requests whose output tokens (and so cost) are Perch's estimate: answers that ended early. */
+  estimated_requests: number;
 }
 
 export interface UsageGroup extends UsageAmounts {
@@ -79,7 +81,8 @@ const AMOUNTS = `COUNT(u.id) AS requests,
   COALESCE(SUM(u.cache_read_input_tokens), 0) AS cache_read_input_tokens,
   COALESCE(SUM(u.cache_creation_input_tokens), 0) AS cache_creation_input_tokens,
   SUM(u.cost_usd) AS cost_usd,
-  COUNT(u.id) - COUNT(u.cost_usd) AS unpriced_requests`;
+  COUNT(u.id) - COUNT(u.cost_usd) AS unpriced_requests,
+  COALESCE(SUM(u.estimated), 0) AS estimated_requests`;
 
 const IN_PERIOD = 'u.created_at >= @fromMs AND u.created_at < @toMs';
 
@@ -97,6 +100,7 @@ function amountsOf(row: UsageAmounts): UsageAmounts {
     // Summed floats carry noise; micro-dollars are the precision each cost was stored with.
     cost_usd: row.requests === 0 ? 0 : row.cost_usd === null ? null : roundCost(row.cost_usd),
     unpriced_requests: row.unpriced_requests,
+    estimated_requests: row.estimated_requests,
   };
 }
 
@@ -110,6 +114,7 @@ function totalOf(groups: UsageAmounts[]): UsageAmounts {
     cache_creation_input_tokens: 0,
     cost_usd: 0,
     unpriced_requests: 0,
+    estimated_requests: 0,
   };
   let cost = 0;
   let priced = false;
@@ -120,6 +125,7 @@ function totalOf(groups: UsageAmounts[]): UsageAmounts {
     total.cache_read_input_tokens += group.cache_read_input_tokens;
     total.cache_creation_input_tokens += group.cache_creation_input_tokens;
     total.unpriced_requests += group.unpriced_requests;
+    total.estimated_requests += group.estimated_requests;
     if (group.requests > group.unpriced_requests) priced = true;
     cost += group.cost_usd ?? 0;
   }
@@ -144,6 +150,8 @@ export interface UsageRow {
   cost_usd: number | null;
   session_id: string | null;
   task_id: string | null;
+  /** 1 when output_tokens is Perch's estimate (the answer ended before its final count came). */
+  estimated: 0 | 1;
 }
 
 /** Rows wait at most this long before they are written, many to one transaction. */
@@ -174,10 +182,10 @@ export class UsageStore {
   ) {
     this.insert = db.prepare(
       `INSERT INTO usage (created_at, source, model, input_tokens, output_tokens,
-         cache_creation_input_tokens, cache_read_input_tokens, cost_usd, session_id, task_id)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         cache_creation_input_tokens, cache_read_input_tokens, cost_usd, session_id, task_id, estimated)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    // Positional parameters: binding ten by name cost half as much again per row.
+    // Positional parameters: binding eleven by name cost half as much again per row.
     this.insertMany = db.transaction((rows: UsageRow[]) => {
       for (const row of rows) {
         this.insert.run(
@@ -191,6 +199,7 @@ export class UsageStore {
           row.cost_usd,
           row.session_id,
           row.task_id,
+          row.estimated,
         );
       }
     });
@@ -243,6 +252,7 @@ export class UsageStore {
       cost_usd: estimateCostUsd(model, usage),
       session_id: sessionId ?? null,
       task_id: taskId ?? null,
+      estimated: usage.estimated ? 1 : 0,
     };
     this.pending.push(row);
     this.onRecorded?.(row);

@@ -112,7 +112,7 @@ export function resolveClaudeBinary(configured: string, env: NodeJS.ProcessEnv =
       throw new PerchError(
         'agent_missing',
         500,
-        `tasks.claudePath points at ${configured}, which does not exist. Fix it with \`npx perch config set tasks.claudePath <path>\` or reset it with \`npx perch config reset tasks.claudePath\`.`,
+        `tasks.claudePath points at ${configured}, which does not exist. Reset it with npx perch config reset tasks.claudePath on this machine, or point it at a claude binary with npx perch config set tasks.claudePath <path>.`,
       );
     }
     return configured;
@@ -134,6 +134,6 @@ export function resolveClaudeBinary(configured: string, env: NodeJS.ProcessEnv =
   throw new PerchError(
     'agent_missing',
     500,
-    `Claude Code's agent is not installed for ${process.platform}-${process.arch}. Reinstall Perch (\`npm ci\` installs it), or point \`npx perch config set tasks.claudePath <path>\` at a claude binary.`,
+    `Claude Code's agent is not installed for ${process.platform}-${process.arch}. Reinstall Perch (npm ci installs it), or point tasks.claudePath at a claude binary with npx perch config set tasks.claudePath <path>.`,
   );
 }

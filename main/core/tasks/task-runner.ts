@@ -12,6 +12,7 @@ import type {
 import type { TaskError } from './task-events.js';
 import type { PermissionMode } from './task-store.js';
 import { endProcessTree, isAlive } from './process-tree.js';
+import { describeSystemError } from '../system-errors.js';
 
 /** One turn of a task: a prompt for the agent, in a workspace, with its limits. */
 export interface TurnSpec {
@@ -280,7 +281,7 @@ export class TaskRunner {
     if (code === 'ENOENT' || code === 'EACCES') {
       return {
         type: 'agent_missing',
-        message: `Claude Code's agent could not be started from ${spec.executable} (${code}). Reinstall Perch, or set tasks.claudePath to a claude binary.`,
+        message: `Claude Code's agent could not be started from ${spec.executable} (${describeSystemError(this.spawnError)}). Reinstall Perch, or set tasks.claudePath to a claude binary.`,
       };
     }
     const detail = this.stderrTail.trim().split('\n').slice(-3).join(' ').trim();

@@ -219,7 +219,7 @@ export class TaskService {
       throw new PerchError(
         'forbidden_mode',
         403,
-        `bypassPermissions lets the agent edit and run anything without asking, so it is off until you turn it on in the desktop app or with \`npx perch config set tasks.allowBypassPermissions true\`${origin === 'desktop' ? '' : ' on this machine'}.`,
+        `bypassPermissions lets the agent edit and run anything without asking, so it is off until you turn it on in the desktop app or with npx perch config set tasks.allowBypassPermissions true${origin === 'desktop' ? '' : ' on this machine'}.`,
       );
     }
   }
@@ -240,7 +240,7 @@ export class TaskService {
       throw new PerchError(
         'workspace_removed',
         409,
-        `The workspace '${task.workspace_name}' this task worked in was removed. Add ${task.workspace_path} again with \`npx perch workspace add\` and start a new task.`,
+        `The workspace '${task.workspace_name}' this task worked in was removed. Add ${task.workspace_path} as a workspace again (in the desktop app, or with npx perch workspace add on this machine) and start a new task.`,
       );
     }
     const refused = this.options.refusal();
@@ -458,6 +458,7 @@ export class TaskService {
         output_tokens: usage.output_tokens,
         cache_read_input_tokens: usage.cache_read_input_tokens,
         cache_creation_input_tokens: usage.cache_creation_input_tokens,
+        estimated_requests: usage.estimated_requests,
       },
       cost_usd: usage.cost_usd,
       permission_requests: permissions.map(permissionJson),

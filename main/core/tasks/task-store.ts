@@ -238,7 +238,7 @@ export class TaskStore {
 
   require(id: string): TaskRecord {
     const task = this.get(id);
-    if (!task) throw notFound(`No task with id '${id}'. \`GET /api/v1/tasks\` lists them.`);
+    if (!task) throw notFound(`No task with id '${id}': GET /api/v1/tasks lists the ones there are.`);
     return task;
   }
 

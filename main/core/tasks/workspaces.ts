@@ -18,7 +18,7 @@ const notAWorkspace = (given: string): PerchError =>
   new PerchError(
     'not_a_workspace',
     400,
-    `'${given}' is not a registered workspace. Add the folder once with \`npx perch workspace add <folder>\` (or in the desktop app), then start the task there.`,
+    `'${given}' is not a registered workspace. Add the folder once with npx perch workspace add <folder> on this machine (or in the desktop app), then start the task there.`,
   );
 
 /** Whether `inner` is `outer` or lies inside it (both real paths). */
@@ -107,7 +107,7 @@ export class WorkspaceStore {
 
   remove(reference: string): Workspace {
     const workspace = this.statements.byId.get(reference) ?? this.statements.byName.get(reference);
-    if (!workspace) throw notFound(`No workspace named '${reference}'. \`npx perch workspace list\` shows them.`);
+    if (!workspace) throw notFound(`No workspace named '${reference}': npx perch workspace list shows the ones there are.`);
     this.statements.remove.run(workspace.id);
     return workspace;
   }

@@ -1,3 +1,5 @@
+import { describeSystemError } from '../system-errors.js';
+
 /**
  * The few GitHub REST calls a review needs, on plain `fetch`. Every URL is built from the
  * configured API base and the owner, repository and number Perch validated; nothing from a
@@ -169,7 +171,10 @@ export class GitHubClient {
           null,
         );
       }
-      throw new GitHubApiError(`Could not reach GitHub at ${this.base} to ${action}: ${describeNetworkError(error)}.`, null);
+      throw new GitHubApiError(
+        `Could not reach GitHub at ${this.base} to ${action}: ${describeSystemError(error, { peer: 'GitHub' })}.`,
+        null,
+      );
     }
     if (res.ok) return res;
     throw new GitHubApiError(await describeFailure(res, action, this.base), res.status);
@@ -185,17 +190,6 @@ function asComment(value: unknown): IssueComment | undefined {
   };
 }
 
-function describeNetworkError(error: unknown): string {
-  const parts: string[] = [];
-  let current: unknown = error;
-  for (let depth = 0; current instanceof Error && depth < 4; depth += 1) {
-    const code = (current as NodeJS.ErrnoException).code;
-    parts.push(code ?? current.message);
-    current = current.cause;
-  }
-  return [...new Set(parts)].join(', ') || 'network error';
-}
-
 async function describeFailure(res: Response, action: Action, base: string): Promise<string> {
   let detail = '';
   try {
@@ -209,7 +203,7 @@ async function describeFailure(res: Response, action: Action, base: string): Pro
   const head = `GitHub answered ${res.status} when Perch tried to ${action}${said}.`;
   switch (res.status) {
     case 401:
-      return `${head} The token in github.token is invalid or expired: set a new one with \`npx perch config set github.token -\`.`;
+      return `${head} The token in github.token is invalid or expired: set a new one with npx perch config set github.token - on this machine (it reads the token from stdin).`;
     case 403:
       if (res.headers.get('x-ratelimit-remaining') === '0')
         return `${head} The token's API rate limit is used up; try again later.`;

@@ -24,7 +24,7 @@ export interface GitHubReviewerOptions {
 }
 
 export const NO_TOKEN_ERROR =
-  'No GitHub token is configured, so Perch cannot read the pull request or comment on it. Set one with `npx perch config set github.token -` (it reads the token from stdin; it needs read access to pull requests and write access to issues and pull requests), then ask for the review again.';
+  'No GitHub token is configured, so Perch cannot read the pull request or comment on it. Set one with npx perch config set github.token - on this machine (it reads the token from stdin; it needs read access to pull requests and write access to issues and pull requests), then ask for the review again.';
 
 /** One review's progress, so whatever was spent is recorded even when a later step fails. */
 interface Progress {

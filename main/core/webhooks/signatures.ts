@@ -23,7 +23,7 @@ export function verifyGitHubSignature(input: { secret: string; body: Buffer; sig
   if (input.secret === '') {
     throw unauthorized(
       'webhook_not_configured',
-      'GitHub webhooks are not configured: set the webhook secret with `npx perch config set github.webhookSecret -` (it reads the secret from stdin) and give GitHub the same secret.',
+      'GitHub webhooks are not configured: set the webhook secret with npx perch config set github.webhookSecret - on this machine (it reads the secret from stdin) and give GitHub the same secret.',
     );
   }
   if (!input.signature) {
@@ -55,7 +55,7 @@ export function verifySlackSignature(input: {
   if (input.secret === '') {
     throw unauthorized(
       'webhook_not_configured',
-      'Slack commands are not configured: set the signing secret with `npx perch config set slack.signingSecret -` (it reads the secret from stdin; Slack shows it under Basic Information → App Credentials).',
+      'Slack commands are not configured: set the signing secret with npx perch config set slack.signingSecret - on this machine (it reads the secret from stdin; Slack shows it under Basic Information → App Credentials).',
     );
   }
   if (!input.signature || !input.timestamp) {

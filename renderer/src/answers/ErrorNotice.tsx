@@ -7,10 +7,10 @@ export function ErrorNotice({ error }: { error: { type: string; message: string 
       <div className="notice error" role="alert">
         No API key yet — add one in{' '}
         <a
-          href="#/settings"
+          href="#/settings/claude"
           onClick={(event) => {
             event.preventDefault();
-            navigate('#/settings');
+            navigate('#/settings/claude');
           }}
         >
           Settings

@@ -2,8 +2,9 @@ import type { Usage } from '../api/types';
 
 const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 
-export const formatTokens = (usage: Pick<Usage, 'input_tokens' | 'output_tokens'>): string =>
-  `${integer.format(usage.input_tokens)} in · ${integer.format(usage.output_tokens)} out`;
+/** "12 in · 340 out"; "≈340 out" when the answer ended early and Perch estimated what it generated. */
+export const formatTokens = (usage: Pick<Usage, 'input_tokens' | 'output_tokens' | 'estimated'>): string =>
+  `${integer.format(usage.input_tokens)} in · ${usage.estimated ? '≈' : ''}${integer.format(usage.output_tokens)} out`;
 
 /** Estimated cost: cents for small sums, more digits when it is under a cent. */
 export function formatCost(usd: number | null | undefined): string {

@@ -1,25 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from '../api/client';
-import type { AnswerEvent, ChatAnswer, ChatRequest } from '../api/types';
+import type { ChatRequest } from '../api/types';
 import { useApi } from '../app/api-context';
+import { IDLE_ANSWER, streamAnswer, type AnswerState } from './answer-stream';
 
-export interface AnswerState {
-  text: string;
-  streaming: boolean;
-  sessionId?: string;
-  messageId?: string;
-  done?: ChatAnswer;
-  error?: { type: string; message: string };
-  /** True when the person pressed Stop. */
-  stopped: boolean;
-}
+export type { AnswerState } from './answer-stream';
 
-const IDLE: AnswerState = { text: '', streaming: false, stopped: false };
-
-/**
- * Streams one answer from POST /api/v1/chat. Text pieces are gathered and shown once per
- * animation frame, not once per token, so long answers stay smooth.
- */
+/** One answer at a time (quick ask): a new question stops the one before. */
 export function useAnswerStream(): {
   answer: AnswerState;
   ask: (request: ChatRequest) => Promise<AnswerState>;
@@ -27,74 +13,28 @@ export function useAnswerStream(): {
   reset: () => void;
 } {
   const { api } = useApi();
-  const [answer, setAnswer] = useState<AnswerState>(IDLE);
+  const [answer, setAnswer] = useState<AnswerState>(IDLE_ANSWER);
   const controller = useRef<AbortController | undefined>(undefined);
-  const pending = useRef('');
-  const frame = useRef<number | undefined>(undefined);
 
-  const flush = useCallback(() => {
-    frame.current = undefined;
-    const text = pending.current;
-    pending.current = '';
-    if (text) setAnswer((current) => ({ ...current, text: current.text + text }));
-  }, []);
-
-  useEffect(
-    () => () => {
-      controller.current?.abort();
-      if (frame.current !== undefined) cancelAnimationFrame(frame.current);
-    },
-    [],
-  );
+  useEffect(() => () => controller.current?.abort(), []);
 
   const ask = useCallback(
-    async (request: ChatRequest): Promise<AnswerState> => {
+    (request: ChatRequest): Promise<AnswerState> => {
       controller.current?.abort();
       const current = new AbortController();
       controller.current = current;
-      pending.current = '';
-      let final: AnswerState = { text: '', streaming: true, stopped: false };
-      setAnswer(final);
-      const onEvent = (event: AnswerEvent): void => {
-        switch (event.event) {
-          case 'start':
-            final = { ...final, sessionId: event.data.session_id, messageId: event.data.message_id };
-            setAnswer((state) => ({ ...state, sessionId: event.data.session_id, messageId: event.data.message_id }));
-            break;
-          case 'delta':
-            final = { ...final, text: final.text + event.data.text };
-            pending.current += event.data.text;
-            frame.current ??= requestAnimationFrame(flush);
-            break;
-          case 'done':
-            final = { ...final, text: event.data.response, done: event.data };
-            break;
-          case 'error':
-            final = { ...final, error: event.data.error };
-            break;
-        }
-      };
-      try {
-        await api.stream('/api/v1/chat', request, onEvent, current.signal);
-      } catch (error) {
-        if ((error as Error).name === 'AbortError') final = { ...final, stopped: true };
-        else if (error instanceof ApiError) final = { ...final, error: { type: error.type, message: error.message } };
-        else final = { ...final, error: { type: 'error', message: (error as Error).message } };
-      }
-      if (frame.current !== undefined) cancelAnimationFrame(frame.current);
-      frame.current = undefined;
-      pending.current = '';
-      final = { ...final, streaming: false };
-      if (controller.current === current) setAnswer(final);
-      return final;
+      return streamAnswer(api, request, current.signal, (state) => {
+        if (controller.current === current) setAnswer(state);
+      });
     },
-    [api, flush],
+    [api],
   );
 
   const stop = useCallback(() => controller.current?.abort(), []);
   const reset = useCallback(() => {
     controller.current?.abort();
-    setAnswer(IDLE);
+    controller.current = undefined;
+    setAnswer(IDLE_ANSWER);
   }, []);
 
   return { answer, ask, stop, reset };

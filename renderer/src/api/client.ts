@@ -108,6 +108,13 @@ export class PerchApi {
     await readEvents(await this.send('GET', path, undefined, signal, { accept: 'text/event-stream' }), onEvent);
   }
 
+  /** A file the service serves (an attachment's image), as a blob: the desktop app's token cannot ride on an <img src>. */
+  async blob(path: string, signal?: AbortSignal): Promise<Blob> {
+    const response = await this.send('GET', path, undefined, signal);
+    if (!response.ok) throw await errorOf(response);
+    return response.blob();
+  }
+
   /** Fetches a file the service offers for download and hands it to the browser as one. */
   async download(path: string, fallbackName: string): Promise<void> {
     const response = await this.send('GET', path, undefined, undefined);
@@ -158,7 +165,7 @@ export class PerchApi {
       throw new ApiError(
         0,
         'service_unreachable',
-        'Perch is not answering. Is `npx perch serve` (or the Perch app) still running?',
+        'Perch is not answering. Is the Perch app (or npx perch serve) still running?',
       );
     }
     if (response.status === 401 && !path.startsWith('/api/v1/auth/session')) {

@@ -40,6 +40,8 @@ export interface ChatRequest {
   session_id?: string;
   model?: string;
   attachments?: AttachmentUpload[];
+  /** Edit, retry or regenerate: the saved question this one replaces, with everything after it. */
+  replace_from?: string;
 }
 
 /** Server-Sent Events of an answer, as the chat API sends them. */

@@ -4,7 +4,7 @@ import { useSyncExternalStore } from 'react';
 export type Route =
   | { view: 'chat'; sessionId?: string }
   | { view: 'quick-ask' }
-  | { view: 'settings' }
+  | { view: 'settings'; section?: string }
   | { view: 'jobs' }
   | { view: 'usage' }
   | { view: 'tasks'; taskId?: string };
@@ -13,7 +13,7 @@ export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#\/?/, '');
   const [view, id] = path.split('/');
   if (view === 'quick-ask') return { view: 'quick-ask' };
-  if (view === 'settings') return { view: 'settings' };
+  if (view === 'settings') return id ? { view: 'settings', section: decodeURIComponent(id) } : { view: 'settings' };
   if (view === 'jobs') return { view: 'jobs' };
   if (view === 'usage') return { view: 'usage' };
   if (view === 'tasks') return id ? { view: 'tasks', taskId: decodeURIComponent(id) } : { view: 'tasks' };
@@ -21,6 +21,9 @@ export function parseRoute(hash: string): Route {
 }
 
 export const chatHref = (sessionId?: string): string => (sessionId ? `#/chat/${encodeURIComponent(sessionId)}` : '#/chat');
+
+/** Settings, scrolled to one of its sections when named. */
+export const settingsHref = (section?: string): string => (section ? `#/settings/${encodeURIComponent(section)}` : '#/settings');
 
 export const taskHref = (taskId?: string): string => (taskId ? `#/tasks/${encodeURIComponent(taskId)}` : '#/tasks');
 

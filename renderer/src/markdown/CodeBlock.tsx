@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useCopy } from '../app/use-copy';
 import { highlight, peekHighlighted } from './highlighter';
 
 export interface CodeBlockProps {
@@ -16,19 +17,13 @@ interface Highlighted {
   html: string;
 }
 
-/** How long "Copied" shows after a copy. */
-export const COPY_FEEDBACK_MS = 1500;
-
-/** A fresh object per copy, so a second click restarts the timer. */
-type CopyFeedback = { label: 'Copied' | 'Copy failed' } | undefined;
-
 /** A fenced code block: language, a Copy button, and the code — highlighted once it is finished. */
 export function CodeBlock({ code, lang, finished }: CodeBlockProps) {
   const [highlighted, setHighlighted] = useState<Highlighted | undefined>(() => {
     const html = finished ? peekHighlighted(code, lang) : undefined;
     return html === undefined ? undefined : { code, lang, html };
   });
-  const [feedback, setFeedback] = useState<CopyFeedback>();
+  const { label, copy } = useCopy();
   const current = finished && highlighted?.code === code && highlighted.lang === lang ? highlighted.html : undefined;
 
   useEffect(() => {
@@ -46,31 +41,15 @@ export function CodeBlock({ code, lang, finished }: CodeBlockProps) {
     };
   }, [code, lang, finished, current]);
 
-  useEffect(() => {
-    if (!feedback) return;
-    const timer = setTimeout(() => setFeedback(undefined), COPY_FEEDBACK_MS);
-    return () => clearTimeout(timer);
-  }, [feedback]);
-
-  const copy = () => {
-    // navigator.clipboard is missing outside secure contexts: the rejection covers that too.
-    Promise.resolve()
-      .then(() => navigator.clipboard.writeText(code))
-      .then(
-        () => setFeedback({ label: 'Copied' }),
-        () => setFeedback({ label: 'Copy failed' }),
-      );
-  };
-
   return (
     <div className="md-code" data-highlighted={current !== undefined ? 'true' : undefined}>
       <div className="md-code-header">
         <span className="md-code-lang">{lang ?? 'text'}</span>
-        <button type="button" className="md-code-copy" aria-label="Copy code" onClick={copy}>
-          {feedback?.label ?? 'Copy'}
+        <button type="button" className="md-code-copy" aria-label="Copy code" onClick={() => copy(code)}>
+          {label ?? 'Copy'}
         </button>
         <span className="md-sr-only" role="status">
-          {feedback?.label === 'Copied' ? 'Code copied to the clipboard' : feedback?.label}
+          {label === 'Copied' ? 'Code copied to the clipboard' : label}
         </span>
       </div>
       {current !== undefined ? (

@@ -10,7 +10,7 @@
  * (oniguruma-to-es builds them with the `RegExp` constructor): no WebAssembly, no `eval` and no
  * `new Function`, so it runs under the app's CSP (`script-src 'self'`, no `'unsafe-eval'`).
  */
-import type { HighlighterCore } from 'shiki/core';
+import type { HighlighterCore, ThemeRegistration } from 'shiki/core';
 
 /** The two themes, rendered together: shiki writes both colours as CSS variables (see markdown.css). */
 export const LIGHT_THEME = 'github-light';
@@ -28,6 +28,22 @@ const languages = new Map<string, Promise<boolean>>();
 const recent = new Map<string, string>();
 const RECENT_LIMIT = 200;
 
+/**
+ * The GitHub themes' comment grey is under 4.5:1 on Perch's code background in either theme
+ * (4.3 light, 2.9 dark): the same themes with comments a shade that reads (5.1 and 5.0).
+ */
+export const COMMENT_COLORS = { light: '#5f6770', dark: '#959da5' } as const;
+
+function withReadableComments(theme: ThemeRegistration, color: string): ThemeRegistration {
+  const isComment = (scope: unknown): boolean => (Array.isArray(scope) ? scope.includes('comment') : scope === 'comment');
+  return {
+    ...theme,
+    tokenColors: (theme.tokenColors ?? []).map((rule) =>
+      isComment(rule.scope) ? { ...rule, settings: { ...rule.settings, foreground: color } } : rule,
+    ),
+  };
+}
+
 async function createHighlighter(): Promise<HighlighterCore> {
   const [{ createHighlighterCore }, { createJavaScriptRegexEngine }, light, dark] = await Promise.all([
     import('shiki/core'),
@@ -36,7 +52,7 @@ async function createHighlighter(): Promise<HighlighterCore> {
     import('shiki/themes/github-dark.mjs'),
   ]);
   return createHighlighterCore({
-    themes: [light.default, dark.default],
+    themes: [withReadableComments(light.default, COMMENT_COLORS.light), withReadableComments(dark.default, COMMENT_COLORS.dark)],
     langs: [],
     // Forgiving: a grammar pattern the engine cannot translate is skipped instead of failing the language.
     engine: createJavaScriptRegexEngine({ forgiving: true }),

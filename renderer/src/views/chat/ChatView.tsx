@@ -1,12 +1,12 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { DEFAULT_MAX_UPLOAD_MB } from '../../answers/attachments';
+import { useCallback, useEffect, useMemo, useRef, useState, type Dispatch, type SetStateAction } from 'react';
+import { DEFAULT_MAX_UPLOAD_MB, previewOf } from '../../answers/attachments';
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { formatCost } from '../../answers/format';
 import { AnswerStatus } from '../../answers/AnswerStatus';
-import { useAnswerStream } from '../../answers/use-answer-stream';
 import { ApiError } from '../../api/client';
 import type {
   AttachmentUpload,
+  ChatRequest,
   Message,
   ModelList,
   Session,
@@ -15,22 +15,18 @@ import type {
   SettingsResponse,
 } from '../../api/types';
 import { useApi } from '../../app/api-context';
-import { chatHref, navigate } from '../../app/router';
-import { Composer, dropHandlers, useAttachments } from './Composer';
-import { AnswerBody, MessageView, UserBubble } from './MessageView';
 import { ExportMenu } from '../../app/ExportMenu';
+import { chatHref, navigate } from '../../app/router';
+import { Composer, MESSAGE_BOX_ID, useAttachments, useDropZone } from './Composer';
+import { AnswerActions, AnswerBody, MessageView, UserBubble } from './MessageView';
 import { Sidebar } from './Sidebar';
+import { sessionOf, useChatTurns, type LiveTurn } from './use-chat-turns';
 import { useStickToBottom } from './use-stick-to-bottom';
 import './chat.css';
 
 const PAGE = 50;
 const NO_MESSAGES: Message[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface PendingTurn {
-  text: string;
-  attachments: string[];
-}
 
 function sessionTotals(messages: Message[]): { tokens: number; cost: number; known: boolean } {
   let tokens = 0;
@@ -45,6 +41,52 @@ function sessionTotals(messages: Message[]): { tokens: number; cost: number; kno
   return { tokens, cost, known };
 }
 
+/**
+ * The saved messages to show beside a turn still on its way: those before its question (the
+ * service saves the question, and the answer as it grows, while the turn streams).
+ */
+function beforeTurn(messages: Message[], turn: LiveTurn | undefined): Message[] {
+  if (!turn) return messages;
+  let end = messages.length;
+  const replaced = turn.replaceFrom ? messages.findIndex((message) => message.id === turn.replaceFrom) : -1;
+  if (replaced >= 0) end = replaced;
+  const answer = messages.findIndex((message) => message.id === turn.answer.messageId);
+  const streaming = answer >= 0 ? answer : messages.map((message) => message.status).lastIndexOf('streaming');
+  if (streaming >= 0) end = Math.min(end, messages[streaming - 1]?.role === 'user' ? streaming - 1 : streaming);
+  return end === messages.length ? messages : messages.slice(0, end);
+}
+
+/** The question an answer answered: the user message just before it. */
+const questionBefore = (messages: Message[], answer: Message): Message | undefined => {
+  const index = messages.indexOf(answer);
+  return index > 0 && messages[index - 1]?.role === 'user' ? messages[index - 1] : undefined;
+};
+
+const DRAFT_KEY = 'perch.chat.draft';
+
+/**
+ * The message box's text, kept for this tab: a question typed before a trip to Settings (to add
+ * the key, say) is still there on the way back.
+ */
+function useDraft(): [string, Dispatch<SetStateAction<string>>] {
+  const [draft, setDraft] = useState(() => {
+    try {
+      return sessionStorage.getItem(DRAFT_KEY) ?? '';
+    } catch {
+      return '';
+    }
+  });
+  useEffect(() => {
+    try {
+      if (draft) sessionStorage.setItem(DRAFT_KEY, draft);
+      else sessionStorage.removeItem(DRAFT_KEY);
+    } catch {
+      // Storage may be off (a private window's quota): the draft then lives as long as the view.
+    }
+  }, [draft]);
+  return [draft, setDraft];
+}
+
 /** The chat window: saved sessions on the left, the conversation and the message box on the right. */
 export default function ChatView({ sessionId }: { sessionId?: string | undefined }) {
   const { api } = useApi();
@@ -57,19 +99,28 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const [models, setModels] = useState<ModelList | undefined>();
   const [chosenModel, setChosenModel] = useState<string>('');
   const [maxUploadMb, setMaxUploadMb] = useState(DEFAULT_MAX_UPLOAD_MB);
-  // Unknown until the settings arrive; a send before then checks first.
+  // Unknown until the settings arrive: the no-key notice waits for them rather than flash.
   const [keyConfigured, setKeyConfigured] = useState<boolean | undefined>();
-  const [noKey, setNoKey] = useState(false);
-  const [pending, setPending] = useState<PendingTurn | undefined>();
+  // A question the service refused outright (nothing was saved): said where it was asked.
+  const [refusal, setRefusal] = useState<{ at: string | undefined; error: { type: string; message: string } }>();
+  const [draft, setDraft] = useDraft();
   // On narrow windows the sessions slide over the conversation; opening another session closes them.
   const [sidebarOpenAt, setSidebarOpenAt] = useState<string | undefined>();
   const sidebarOpen = sidebarOpenAt !== undefined && sidebarOpenAt === (sessionId ?? '');
-  const { answer, ask, stop } = useAnswerStream();
+  const { turns, ask, stop, forget } = useChatTurns();
   const attachments = useAttachments(maxUploadMb);
+  const { restore: restoreFiles } = attachments;
+  const drop = useDropZone((files) => void attachments.addFiles(files));
   const { scrollerRef, contentRef, atBottom, jumpToLatest } = useStickToBottom<HTMLElement, HTMLDivElement>();
-  // Where this view last put the person (or found them) while answering: an answer that
-  // finishes after they went elsewhere must not pull them back.
-  const answerAddress = useRef<string | undefined>(undefined);
+  const messageBox = useRef<HTMLTextAreaElement>(null);
+  const sidebarToggle = useRef<HTMLButtonElement>(null);
+  // The conversation on screen, for answers that finish after the person went elsewhere.
+  const shownSession = useRef(sessionId);
+  useEffect(() => {
+    shownSession.current = sessionId;
+  }, [sessionId]);
+  // Where each new chat was asked from: its first event moves the address there only if the person stayed.
+  const askedFrom = useRef(new Map<string, string>());
 
   const refreshSessions = useCallback(async () => {
     setSessions(await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}`));
@@ -100,10 +151,10 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
     return () => controller.abort();
   }, [api, applySettings]);
 
-  // Opening a session loads its messages, unless it is the one being answered right now.
-  const answering = answer.streaming && answer.sessionId === sessionId;
+  // Opening a conversation loads its messages and puts the cursor in the message box.
   useEffect(() => {
-    if (!sessionId || answering) return;
+    messageBox.current?.focus();
+    if (!sessionId) return;
     const controller = new AbortController();
     api.get<SessionWithMessages>(`/api/v1/sessions/${encodeURIComponent(sessionId)}`, controller.signal).then(
       (session) => setLoaded({ id: sessionId, session }),
@@ -115,56 +166,86 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
       },
     );
     return () => controller.abort();
-  }, [api, sessionId, answering]);
+  }, [api, sessionId]);
 
   /** A session as saved, once its last answer has been written (a stopped one takes a moment). */
-  const loadSettled = async (id: string): Promise<SessionWithMessages | undefined> => {
-    for (let attempt = 0; attempt < 20; attempt += 1) {
-      const session = await api.get<SessionWithMessages>(`/api/v1/sessions/${encodeURIComponent(id)}`).catch(() => undefined);
-      if (!session || session.messages.at(-1)?.status !== 'streaming') return session;
-      await sleep(100);
-    }
-    return undefined;
-  };
+  const loadSettled = useCallback(
+    async (id: string): Promise<SessionWithMessages | undefined> => {
+      for (let attempt = 0; attempt < 20; attempt += 1) {
+        const session = await api.get<SessionWithMessages>(`/api/v1/sessions/${encodeURIComponent(id)}`).catch(() => undefined);
+        if (!session || session.messages.at(-1)?.status !== 'streaming') return session;
+        await sleep(100);
+      }
+      return undefined;
+    },
+    [api],
+  );
 
-  const send = async (text: string, files: AttachmentUpload[]): Promise<void> => {
-    // Without a key the answer cannot come: say so (and where to fix it) instead of asking.
-    if (keyConfigured !== true) {
-      const settings = await api.get<SettingsResponse>('/api/v1/settings').catch(() => undefined);
-      if (!settings || !applySettings(settings)) {
-        setNoKey(true);
+  /**
+   * Asks, and once the answer is over shows the conversation as saved (with usage and cost).
+   * A question the service refused outright goes back into the message box with the reason.
+   */
+  const submit = useCallback(
+    async (request: ChatRequest, question: LiveTurn['question']): Promise<void> => {
+      setRefusal(undefined);
+      const address = window.location.hash;
+      const turn = await ask(request, question, (key) => askedFrom.current.set(key, address));
+      // Where the person was when it was asked (a new chat's own address once its id came).
+      const from = askedFrom.current.get(turn.key) ?? address;
+      askedFrom.current.delete(turn.key);
+      const { answer } = turn;
+      const answeredIn = answer.sessionId ?? request.session_id;
+      if (answer.messageId === undefined && answer.error) {
+        forget(turn.key);
+        setRefusal({ at: request.session_id, error: answer.error });
+        if (answer.error.type === 'no_api_key') setKeyConfigured(false);
+        setDraft((current) => (current.trim() === '' ? question.text : current));
+        restoreFiles(question.files);
         return;
       }
-    }
-    setNoKey(false);
-    answerAddress.current = window.location.hash;
-    setPending({ text, attachments: files.map((file) => file.name) });
-    const result = await ask({
-      message: text,
-      ...(sessionId ? { session_id: sessionId } : {}),
-      ...(chosenModel ? { model: chosenModel } : {}),
-      ...(files.length ? { attachments: files } : {}),
-    });
-    const answeredIn = result.sessionId ?? sessionId;
-    if (answeredIn) {
-      // The saved version (with usage and cost) replaces what streamed in.
-      const session = await loadSettled(answeredIn);
-      if (session) {
-        setLoaded({ id: answeredIn, session });
-        setPending(undefined);
+      const session = answeredIn ? await loadSettled(answeredIn) : undefined;
+      // Saved, it replaces the turn; if it could not be read, the turn stays on screen as it ended.
+      if (session && answeredIn) {
+        const here = chatHref(answeredIn);
+        // A person who stayed where they asked sees the conversation; one who left is not pulled back.
+        const stayed = window.location.hash === from || window.location.hash === here;
+        if (stayed) navigate(here);
+        if (stayed || shownSession.current === answeredIn) setLoaded({ id: answeredIn, session });
+        forget(turn.key);
       }
-      if (window.location.hash === answerAddress.current) navigate(chatHref(answeredIn));
-    }
-    await refreshSessions().catch(() => undefined);
-  };
+      await refreshSessions().catch(() => undefined);
+    },
+    [ask, forget, loadSettled, refreshSessions, restoreFiles, setDraft],
+  );
 
-  // A new session's id arrives with the first event: show it in the address bar at once.
+  // A new chat's id arrives with its first event: show it in the address bar at once, if the person is still there.
   useEffect(() => {
-    if (answer.streaming && answer.sessionId && !sessionId && window.location.hash === answerAddress.current) {
-      answerAddress.current = chatHref(answer.sessionId);
-      navigate(answerAddress.current);
+    for (const turn of turns) {
+      const from = askedFrom.current.get(turn.key);
+      const id = turn.answer.sessionId;
+      if (!turn.askedIn && id && from !== undefined && from !== chatHref(id)) {
+        askedFrom.current.set(turn.key, chatHref(id));
+        if (window.location.hash === from) navigate(chatHref(id));
+        void refreshSessions().catch(() => undefined);
+      }
     }
-  }, [answer.streaming, answer.sessionId, sessionId]);
+  }, [turns, refreshSessions]);
+
+  const send = (text: string, files: AttachmentUpload[]): void => {
+    // Without a key the answer cannot come: the notice above says so, and the question stays in the box.
+    if (keyConfigured === false) return;
+    setDraft('');
+    attachments.clear();
+    void submit(
+      {
+        message: text,
+        ...(sessionId ? { session_id: sessionId } : {}),
+        ...(chosenModel ? { model: chosenModel } : {}),
+        ...(files.length ? { attachments: files } : {}),
+      },
+      { text, files },
+    );
+  };
 
   const rename = async (session: Session, title: string): Promise<void> => {
     const renamed = await api.request<Session>('PATCH', `/api/v1/sessions/${encodeURIComponent(session.id)}`, { title });
@@ -183,19 +264,84 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   // Everything shown belongs to the session in the address bar.
   const current = sessionId && loaded?.id === sessionId ? loaded.session : undefined;
   const loadError = sessionId && loaded?.id === sessionId ? loaded.error : undefined;
-  const messages = current?.messages ?? NO_MESSAGES;
+  const live = turns.filter((turn) => (sessionId ? sessionOf(turn) === sessionId : sessionOf(turn) === undefined)).at(-1);
+  const streamingHere = live?.answer.streaming === true;
+  const messages = useMemo(() => beforeTurn(current?.messages ?? NO_MESSAGES, live), [current, live]);
   const totals = useMemo(() => sessionTotals(messages), [messages]);
-  const pendingHere = answer.sessionId === undefined ? !sessionId || answer.streaming : answer.sessionId === sessionId;
-  const showPending = pending !== undefined && pendingHere;
   const modelValue = chosenModel || current?.model || models?.default_model || '';
-  const title = current?.title || (showPending ? pending.text.slice(0, 60) : '') || 'New chat';
+  const title = current?.title || (live ? live.question.text.slice(0, 60) : '') || 'New chat';
+  const busySessions = useMemo(
+    () => new Set(turns.filter((turn) => turn.answer.streaming).flatMap((turn) => sessionOf(turn) ?? [])),
+    [turns],
+  );
+  const shownRefusal = refusal && refusal.at === sessionId ? refusal.error : undefined;
+  const idle = !live && current !== undefined;
+
+  // Edit, retry and regenerate ask again in place of a saved question (the service drops what followed).
+  const askAgain = useCallback(
+    (question: Message, text: string) => {
+      if (!sessionId) return;
+      void submit(
+        { message: text, session_id: sessionId, replace_from: question.id, ...(chosenModel ? { model: chosenModel } : {}) },
+        { text, files: [] },
+      );
+    },
+    [sessionId, chosenModel, submit],
+  );
+  const onAskAgain = useCallback(
+    (answer: Message) => {
+      const question = questionBefore(current?.messages ?? NO_MESSAGES, answer);
+      if (question) askAgain(question, question.content);
+    },
+    [current, askAgain],
+  );
+  const lastAnswer = messages.at(-1)?.role === 'assistant' ? messages.at(-1) : undefined;
+
+  // Esc stops the answer on screen (as in quick ask) or closes the sessions drawer on a phone.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent): void => {
+      if (event.key !== 'Escape' || event.defaultPrevented) return;
+      if (sidebarOpen) {
+        setSidebarOpenAt(undefined);
+        sidebarToggle.current?.focus();
+      } else if (live?.answer.streaming) {
+        stop(live.key);
+      } else {
+        return;
+      }
+      event.preventDefault();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [sidebarOpen, live, stop]);
+
+  // The drawer takes focus when it opens, so a keyboard lands in it.
+  useEffect(() => {
+    if (sidebarOpen) document.querySelector<HTMLElement>('.sidebar .new-chat')?.focus();
+  }, [sidebarOpen]);
 
   return (
     <div className={`chat${sidebarOpen ? ' sidebar-open' : ''}`}>
+      <a
+        className="skip-link"
+        href={`#${MESSAGE_BOX_ID}`}
+        onClick={(event) => {
+          // The address is the app's route: move the focus without changing it.
+          event.preventDefault();
+          messageBox.current?.focus();
+        }}
+      >
+        Skip to the message box
+      </a>
       <Sidebar
         sessions={sessions.sessions}
         hasMore={sessions.has_more}
         activeId={sessionId}
+        busyIds={busySessions}
+        onNewChat={() => {
+          setSidebarOpenAt(undefined);
+          messageBox.current?.focus();
+        }}
         onLoadMore={() => void loadMore()}
         onRename={rename}
         onDelete={remove}
@@ -208,9 +354,10 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
           onClick={() => setSidebarOpenAt(undefined)}
         />
       )}
-      <main className="conversation" {...dropHandlers((files) => void attachments.addFiles(files))}>
+      <main className={`conversation${drop.dragging ? ' dropping' : ''}`} {...drop.handlers}>
         <header className="conversation-header">
           <button
+            ref={sidebarToggle}
             className="button quiet sidebar-toggle"
             type="button"
             aria-expanded={sidebarOpen}
@@ -228,29 +375,62 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             <ExportMenu path={`/api/v1/sessions/${encodeURIComponent(current.id)}/export`} what="this conversation" />
           )}
         </header>
-        <section className="messages" ref={scrollerRef} aria-label="Conversation" aria-busy={answer.streaming}>
+        {keyConfigured === false && (
+          <div className="notice error no-key" role="alert">
+            Claude cannot answer yet: Perch has no Anthropic API key. Add yours in <a href="#/settings/claude">Settings</a> (or
+            run <code>npx perch config set apiKey -</code>), then ask.
+          </div>
+        )}
+        <section className="messages" ref={scrollerRef} aria-label="Conversation" aria-busy={streamingHere}>
           <div className="messages-content" ref={contentRef}>
             {loadError && <ErrorNotice error={loadError} />}
-            {noKey && <ErrorNotice error={{ type: 'no_api_key', message: 'No API key is configured yet.' }} />}
-            {!loadError && messages.length === 0 && !showPending && (
+            {!loadError && messages.length === 0 && !live && (
               <div className="empty-conversation">
                 <p>Ask anything. Drop files here to include them.</p>
               </div>
             )}
             {messages.map((message) => (
-              <MessageView key={message.id} message={message} />
+              <MessageView
+                key={message.id}
+                message={message}
+                onEdit={idle && message.role === 'user' ? askAgain : undefined}
+                onAskAgain={idle && message === lastAnswer ? onAskAgain : undefined}
+              />
             ))}
-            {showPending && (
+            {live && (
               <>
-                <UserBubble text={pending.text} attachments={pending.attachments} />
+                <UserBubble
+                  text={live.question.text}
+                  attachments={live.question.files.map((file) => ({ name: file.name, preview: previewOf(file) }))}
+                />
                 <article className="message assistant" aria-label="Claude">
-                  {answer.text && <AnswerBody text={answer.text} streaming={answer.streaming} />}
-                  {answer.streaming && !answer.text && <p className="message-note">Claude is thinking…</p>}
-                  {answer.stopped && <p className="message-note">Stopped. What arrived is saved.</p>}
-                  {answer.error && <ErrorNotice error={answer.error} />}
+                  {live.answer.text && <AnswerBody text={live.answer.text} streaming={live.answer.streaming} />}
+                  {live.answer.streaming && !live.answer.text && <p className="message-note">Claude is thinking…</p>}
+                  {live.answer.stopped && <p className="message-note">Stopped. What arrived is saved.</p>}
+                  {live.answer.error && <ErrorNotice error={live.answer.error} />}
+                  {!live.answer.streaming && (
+                    <AnswerActions
+                      text={live.answer.text}
+                      again={{
+                        label: 'Retry',
+                        run: () => {
+                          forget(live.key);
+                          void submit(
+                            {
+                              message: live.question.text,
+                              ...(sessionOf(live) ? { session_id: sessionOf(live) } : {}),
+                              ...(live.question.files.length ? { attachments: live.question.files } : {}),
+                            },
+                            live.question,
+                          );
+                        },
+                      }}
+                    />
+                  )}
                 </article>
               </>
             )}
+            {shownRefusal && <ErrorNotice error={shownRefusal} />}
           </div>
         </section>
         {!atBottom && (
@@ -258,11 +438,19 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             Jump to latest ↓
           </button>
         )}
+        {drop.dragging && (
+          <div className="drop-overlay" aria-hidden="true">
+            Drop to attach: text and code files, images, PDFs
+          </div>
+        )}
         <Composer
-          streaming={answer.streaming}
+          text={draft}
+          onTextChange={setDraft}
+          streaming={streamingHere}
           attachments={attachments}
-          onSend={(text, files) => void send(text, files)}
-          onStop={stop}
+          inputRef={messageBox}
+          onSend={send}
+          onStop={() => live && stop(live.key)}
         >
           {models && models.models.length > 0 && (
             <select
@@ -282,7 +470,7 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
             </select>
           )}
         </Composer>
-        <AnswerStatus answer={answer} />
+        <AnswerStatus answer={live?.answer ?? { streaming: false }} />
       </main>
     </div>
   );

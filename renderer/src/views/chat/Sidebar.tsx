@@ -10,6 +10,10 @@ interface SidebarProps {
   sessions: Session[];
   hasMore: boolean;
   activeId: string | undefined;
+  /** Conversations being answered right now. */
+  busyIds: ReadonlySet<string>;
+  /** After New chat: the view puts the cursor in the message box. */
+  onNewChat: () => void;
   onLoadMore: () => void;
   onRename: (session: Session, title: string) => Promise<void>;
   onDelete: (session: Session) => Promise<void>;
@@ -18,11 +22,13 @@ interface SidebarProps {
 function SessionRow({
   session,
   active,
+  busy,
   onRename,
   onDelete,
 }: {
   session: Session;
   active: boolean;
+  busy: boolean;
   onRename: SidebarProps['onRename'];
   onDelete: SidebarProps['onDelete'];
 }) {
@@ -63,7 +69,7 @@ function SessionRow({
     <li className={`session-row${active ? ' active' : ''}`}>
       <a className="session-link" href={chatHref(session.id)} aria-current={active ? 'page' : undefined}>
         <span className="session-title">{label}</span>
-        <span className="session-when">{formatWhen(session.updated_at)}</span>
+        <span className="session-when">{busy ? 'Answering…' : formatWhen(session.updated_at)}</span>
       </a>
       <div className="session-actions">
         <button
@@ -118,7 +124,7 @@ function SearchResultList({ results, query }: { results: SearchResults['results'
 }
 
 /** Saved sessions, newest first, with search across every message. */
-export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onDelete }: SidebarProps) {
+export function Sidebar({ sessions, hasMore, activeId, busyIds, onNewChat, onLoadMore, onRename, onDelete }: SidebarProps) {
   const { api } = useApi();
   const needsYou = useNeedsYou();
   const [query, setQuery] = useState('');
@@ -146,7 +152,14 @@ export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onD
   return (
     <nav className="sidebar" aria-label="Sessions">
       <div className="sidebar-top">
-        <button className="button primary new-chat" type="button" onClick={() => navigate(chatHref())}>
+        <button
+          className="button primary new-chat"
+          type="button"
+          onClick={() => {
+            navigate(chatHref());
+            onNewChat();
+          }}
+        >
           New chat
         </button>
         <input
@@ -170,6 +183,7 @@ export function Sidebar({ sessions, hasMore, activeId, onLoadMore, onRename, onD
                 key={session.id}
                 session={session}
                 active={session.id === activeId}
+                busy={busyIds.has(session.id)}
                 onRename={onRename}
                 onDelete={onDelete}
               />

@@ -1,8 +1,18 @@
-import { useEffect, useState, type SubmitEvent } from 'react';
-import { ApiError } from '../../api/client';
+import { useEffect, useMemo, useRef, useState, type SubmitEvent } from 'react';
 import type { Job, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
+import {
+  Field,
+  FieldError,
+  found,
+  numberProblem,
+  Plain,
+  urlProblem,
+  useFieldErrors,
+  type Problems,
+} from '../../app/field-errors';
 import { ModeSelect, WorkspaceSelect, type PickableMode } from '../tasks/TaskFields';
+import { cronProblem, formatInZone, nextCronRun, timeZoneProblem, timeZones } from './schedule';
 
 type ScheduleKind = 'cron' | 'interval';
 type IntervalUnit = 60 | 3600 | 86_400;
@@ -12,6 +22,20 @@ const UNITS: Array<[IntervalUnit, string]> = [
   [3600, 'hours'],
   [86_400, 'days'],
 ];
+
+type FieldId = 'job-name' | 'job-prompt' | 'job-cron' | 'job-timezone' | 'job-every' | 'job-tools' | 'job-file' | 'job-url';
+
+/** The API's name for each field → its control here, so the service's refusals land next to them. */
+const PATHS: Record<string, FieldId> = {
+  name: 'job-name',
+  prompt: 'job-prompt',
+  cron: 'job-cron',
+  timezone: 'job-timezone',
+  interval_seconds: 'job-every',
+  'task.allowed_tools': 'job-tools',
+  'output.file': 'job-file',
+  'output.url': 'job-url',
+};
 
 function intervalParts(seconds: number | null): { amount: string; unit: IntervalUnit } {
   if (!seconds) return { amount: '30', unit: 60 };
@@ -52,6 +76,41 @@ export function JobForm({
   const [allowedTools, setAllowedTools] = useState(job?.task?.allowed_tools.join(', ') ?? '');
   const [workspaces, setWorkspaces] = useState<Workspace[]>([]);
   const [error, setError] = useState<string | undefined>();
+  const [saving, setSaving] = useState(false);
+  const nameField = useRef<HTMLInputElement>(null);
+
+  const fields = useFieldErrors<FieldId>({
+    values: {
+      'job-name': name,
+      'job-prompt': prompt,
+      'job-cron': cron,
+      'job-timezone': timezone,
+      'job-every': amount,
+      'job-tools': allowedTools,
+      'job-file': file,
+      'job-url': url,
+    },
+    check: () => {
+      const problems: Problems<FieldId> = {};
+      if (!name.trim()) problems['job-name'] = 'Give the job a name, e.g. “Morning summary”.';
+      if (!prompt.trim()) problems['job-prompt'] = 'Write what Claude should be asked.';
+      if (kind === 'cron') {
+        problems['job-cron'] = cronProblem(cron);
+        problems['job-timezone'] = timeZoneProblem(timezone);
+      } else {
+        problems['job-every'] = numberProblem(amount, { min: 1 });
+      }
+      if (url.trim()) problems['job-url'] = urlProblem(url);
+      return found(problems);
+    },
+    paths: PATHS,
+  });
+  const { problems } = fields;
+
+  // Opening the form puts the person in its first field.
+  useEffect(() => {
+    nameField.current?.focus();
+  }, []);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -59,12 +118,20 @@ export function JobForm({
     return () => controller.abort();
   }, [api]);
 
+  const zones = useMemo(() => timeZones(), []);
+  const nextRun = kind === 'cron' ? nextCronRun(cron, timezone) : undefined;
+  const intervalSeconds = Number(amount) * unit;
+
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
+    setError(undefined);
+    if (!fields.validate()) return;
     const body = {
       name,
       prompt,
-      ...(kind === 'cron' ? { cron, timezone, interval_seconds: null } : { interval_seconds: Number(amount) * unit, cron: null }),
+      ...(kind === 'cron'
+        ? { cron: cron.trim(), timezone: timezone.trim(), interval_seconds: null }
+        : { interval_seconds: intervalSeconds, cron: null }),
       missed,
       output: { notify, ...(file.trim() ? { file: file.trim() } : {}), ...(url.trim() ? { url: url.trim() } : {}) },
       task: asTask
@@ -78,6 +145,7 @@ export function JobForm({
           }
         : null,
     };
+    setSaving(true);
     try {
       onSaved(
         job
@@ -85,7 +153,9 @@ export function JobForm({
           : await api.request<Job>('POST', '/api/v1/jobs', body),
       );
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : (caught as Error).message);
+      setError(fields.refusal(caught));
+    } finally {
+      setSaving(false);
     }
   };
 
@@ -96,30 +166,40 @@ export function JobForm({
       onSubmit={(event) => void save(event)}
       aria-label={job ? `Edit ${job.name}` : 'New job'}
     >
-      <div className="field">
-        <label htmlFor="job-name">Name</label>
-        <input
-          id="job-name"
-          className="input"
-          value={name}
-          onChange={(event) => setName(event.target.value)}
-          placeholder="Morning summary"
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="job-prompt">Prompt</label>
-        <textarea
-          id="job-prompt"
-          className="input"
-          rows={4}
-          value={prompt}
-          onChange={(event) => setPrompt(event.target.value)}
-          placeholder="Summarise what I should focus on today ({{date}})."
-        />
-        <p className="hint">
-          Can use <code>{'{{date}}'}</code>, <code>{'{{time}}'}</code> and <code>{'{{last_output}}'}</code> (the previous answer).
-        </p>
-      </div>
+      <Field id="job-name" label="Name" problem={problems['job-name']}>
+        {(control) => (
+          <input
+            {...control}
+            ref={nameField}
+            className="input"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            placeholder="Morning summary"
+          />
+        )}
+      </Field>
+      <Field
+        id="job-prompt"
+        label="Prompt"
+        problem={problems['job-prompt']}
+        hint={
+          <>
+            Can use <code>{'{{date}}'}</code>, <code>{'{{time}}'}</code> and <code>{'{{last_output}}'}</code> (the previous
+            answer).
+          </>
+        }
+      >
+        {(control) => (
+          <textarea
+            {...control}
+            className="input"
+            rows={4}
+            value={prompt}
+            onChange={(event) => setPrompt(event.target.value)}
+            placeholder="Summarise what I should focus on today ({{date}})."
+          />
+        )}
+      </Field>
       <fieldset className="field">
         <legend className="label">When</legend>
         <label className="check">
@@ -127,31 +207,58 @@ export function JobForm({
           (cron)
         </label>
         {kind === 'cron' && (
-          <div className="inline">
-            <input
-              className="input"
-              aria-label="Cron expression"
-              value={cron}
-              onChange={(event) => setCron(event.target.value)}
-            />
-            <input
-              className="input"
-              aria-label="Time zone"
-              value={timezone}
-              onChange={(event) => setTimezone(event.target.value)}
-            />
+          <div className="schedule-fields">
+            <div className="field">
+              <label htmlFor="job-cron">Cron expression</label>
+              <input
+                {...fields.control('job-cron', 'job-cron-hint')}
+                className="input"
+                spellCheck={false}
+                autoComplete="off"
+                value={cron}
+                onChange={(event) => setCron(event.target.value)}
+              />
+              <FieldError id="job-cron" problem={problems['job-cron']} />
+              <p className="hint" id="job-cron-hint">
+                Minute hour day month weekday — “0 9 * * 1-5” is 9:00 on weekdays.
+              </p>
+            </div>
+            <div className="field">
+              <label htmlFor="job-timezone">Time zone</label>
+              <input
+                {...fields.control('job-timezone')}
+                className="input"
+                list="job-timezones"
+                spellCheck={false}
+                autoComplete="off"
+                value={timezone}
+                onChange={(event) => setTimezone(event.target.value)}
+              />
+              <datalist id="job-timezones">
+                {zones.map((zone) => (
+                  <option key={zone} value={zone} />
+                ))}
+              </datalist>
+              <FieldError id="job-timezone" problem={problems['job-timezone']} />
+            </div>
           </div>
         )}
-        {kind === 'cron' && <p className="hint">Minute hour day month weekday — “0 9 * * 1-5” is 9:00 on weekdays.</p>}
+        {kind === 'cron' && nextRun && (
+          <p className="next-run" data-testid="job-next-run">
+            Next run: <strong>{formatInZone(nextRun, timezone.trim())}</strong>
+          </p>
+        )}
         <label className="check">
           <input type="radio" name="schedule-kind" checked={kind === 'interval'} onChange={() => setKind('interval')} /> Every…
         </label>
         {kind === 'interval' && (
           <div className="inline">
             <input
+              {...fields.control('job-every')}
               className="input narrow"
               type="number"
               min={1}
+              step={1}
               aria-label="Every how many"
               value={amount}
               onChange={(event) => setAmount(event.target.value)}
@@ -170,6 +277,7 @@ export function JobForm({
             </select>
           </div>
         )}
+        {kind === 'interval' && <FieldError id="job-every" problem={problems['job-every']} />}
       </fieldset>
       <div className="field">
         <label htmlFor="job-missed">If a run is missed (computer asleep, Perch off)</label>
@@ -204,12 +312,14 @@ export function JobForm({
               />
               <ModeSelect label="Task permissions" value={taskMode} onChange={setTaskMode} />
               <input
+                {...fields.control('job-tools')}
                 className="input"
                 aria-label="Tools it may use without asking"
                 placeholder="Tools it may use without asking, e.g. Bash(npm test), Read"
                 value={allowedTools}
                 onChange={(event) => setAllowedTools(event.target.value)}
               />
+              <FieldError id="job-tools" problem={problems['job-tools']} />
               <p className="hint">
                 Nobody watches a scheduled task: anything else it wants to do pauses it and waits for you (Tasks).
               </p>
@@ -222,35 +332,40 @@ export function JobForm({
           <input type="checkbox" checked={notify} onChange={(event) => setNotify(event.target.checked)} /> A desktop notification
         </label>
         <input
+          {...fields.control('job-file', 'job-file-hint')}
           className="input"
           aria-label="Append to file"
-          aria-describedby="job-file-hint"
           placeholder="Append to file: morning.md"
           value={file}
           onChange={(event) => setFile(event.target.value)}
         />
+        <FieldError id="job-file" problem={problems['job-file']} />
         <p className="hint" id="job-file-hint">
           A file name is kept in Perch’s outputs folder{outputsDir ? <> ({outputsDir})</> : null}. Another folder, or a URL on
           this computer or your network, can be chosen only in the Perch desktop app.
         </p>
         <input
+          {...fields.control('job-url')}
           className="input"
+          type="url"
+          inputMode="url"
           aria-label="Post to URL"
           placeholder="POST to URL (a Slack incoming webhook works)"
           value={url}
           onChange={(event) => setUrl(event.target.value)}
         />
+        <FieldError id="job-url" problem={problems['job-url']} />
       </fieldset>
       {error && (
         <div className="notice error" role="alert">
-          {error}
+          <Plain text={error} />
         </div>
       )}
       <div className="form-actions">
         <button className="button" type="button" onClick={onCancel}>
           Cancel
         </button>
-        <button className="button primary" type="submit">
+        <button className="button primary" type="submit" disabled={saving}>
           {job ? 'Save job' : 'Create job'}
         </button>
       </div>

@@ -1,14 +1,19 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
 import { ApiError } from '../../api/client';
-import type { Job, JobList, JobRun } from '../../api/types';
+import type { Job, JobList, JobRun, Session } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
-import { taskHref } from '../../app/router';
+import { chatHref, navigate, taskHref } from '../../app/router';
+import { useCopy } from '../../app/use-copy';
 import { usePollWhile } from '../../app/use-poll-while';
 import { JobForm } from './JobForm';
 import { ReviewList } from './ReviewList';
+import { formatInZone } from './schedule';
 import './jobs.css';
+
+// The chat's Markdown renderer, loaded when a history is first opened (as the chat loads it).
+const StreamingMarkdown = lazy(() => import('../../markdown').then((module) => ({ default: module.StreamingMarkdown })));
 
 function describeSchedule(job: Job): string {
   if (job.cron) return `${job.cron} (${job.timezone ?? 'system time'})`;
@@ -20,6 +25,105 @@ function describeSchedule(job: Job): string {
 }
 
 const absolute = (iso: string): string => new Date(iso).toLocaleString();
+
+const browserZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
+
+function CopyButton({ text }: { text: string }) {
+  const { label, copy } = useCopy();
+  return (
+    <button className="button quiet" type="button" onClick={() => copy(text)}>
+      {label ?? 'Copy'}
+    </button>
+  );
+}
+
+/** Opens a chat that holds the run's prompt and answer, so the person can follow up on it. */
+function OpenInChat({ job, run }: { job: Job; run: JobRun }) {
+  const { api } = useApi();
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | undefined>();
+  // One chat per run and visit: a second click opens the same one.
+  const opened = useRef<string | undefined>(undefined);
+  const open = async (): Promise<void> => {
+    if (opened.current) {
+      navigate(chatHref(opened.current));
+      return;
+    }
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      const day = new Date(run.started_at).toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
+      const session = await api.request<Session>('POST', '/api/v1/sessions', {
+        title: `${job.name.slice(0, 180)} · ${day}`,
+        ...(job.system ? { system: job.system } : {}),
+        ...(job.model ? { model: job.model } : {}),
+        messages: [
+          { role: 'user', content: job.prompt },
+          { role: 'assistant', content: run.output ?? '' },
+        ],
+      });
+      opened.current = session.id;
+      navigate(chatHref(session.id));
+    } catch (error) {
+      setProblem(messageOf(error));
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      <button className="button quiet" type="button" disabled={busy} onClick={() => void open()}>
+        Open in chat
+      </button>
+      {problem && (
+        <p className="run-error" role="alert">
+          {problem}
+        </p>
+      )}
+    </>
+  );
+}
+
+/** A run's answer as the chat shows answers (Markdown), with what a person does next with it. */
+function RunAnswer({ job, run, output }: { job: Job; run: JobRun; output: string }) {
+  return (
+    <>
+      <div className="run-output">
+        <Suspense fallback={<div className="plain-answer">{output}</div>}>
+          <StreamingMarkdown text={output} streaming={false} />
+        </Suspense>
+      </div>
+      <div className="run-actions">
+        <CopyButton text={output} />
+        <OpenInChat job={job} run={run} />
+      </div>
+    </>
+  );
+}
+
+/** "Mon, Dec 8, 9:00 AM Europe/Berlin (in 21 hours)": when a job runs next, on its zone's clock. */
+function nextRunText(job: Job): string {
+  if (job.running) return 'running now';
+  if (!job.next_run_at) return 'paused';
+  return `next ${formatInZone(job.next_run_at, job.timezone ?? browserZone())} (${formatWhen(job.next_run_at)})`;
+}
+
+/** The newest run of a job, fetched again whenever the job has run since. */
+function useLastRun(job: Job): JobRun | undefined {
+  const { api } = useApi();
+  const [run, setRun] = useState<JobRun | undefined>();
+  useEffect(() => {
+    if (!job.last_run_at) return;
+    const controller = new AbortController();
+    api.get<{ runs: JobRun[] }>(`/api/v1/jobs/${encodeURIComponent(job.id)}/runs?limit=1`, controller.signal).then(
+      (page) => setRun(page.runs[0]),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, [api, job.id, job.last_run_at, job.running]);
+  return run;
+}
 
 function RunHistory({ job, version }: { job: Job; version: number }) {
   const { api } = useApi();
@@ -46,7 +150,7 @@ function RunHistory({ job, version }: { job: Job; version: number }) {
             )}
             {run.cost_usd !== null && <span className="hint">{formatCost(run.cost_usd)}</span>}
           </div>
-          {run.output && <div className="run-output">{run.output}</div>}
+          {run.output && <RunAnswer job={job} run={run} output={run.output} />}
           {run.error && <p className="run-error">{run.error}</p>}
           {run.task_id && (
             <a className="hint" href={taskHref(run.task_id)}>
@@ -72,6 +176,7 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
   const [problem, setProblem] = useState<string | undefined>();
   const [version, setVersion] = useState(0);
   const dialog = useRef<HTMLDialogElement>(null);
+  const lastRun = useLastRun(job);
   const act = async (method: string, path: string, body?: unknown): Promise<void> => {
     setProblem(undefined);
     try {
@@ -79,7 +184,7 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
       onChanged();
       setVersion((current) => current + 1);
     } catch (error) {
-      setProblem(error instanceof ApiError ? error.message : (error as Error).message);
+      setProblem(messageOf(error));
     }
   };
   const base = `/api/v1/jobs/${encodeURIComponent(job.id)}`;
@@ -89,12 +194,7 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         <div className="job-title">
           <h2>{job.name}</h2>
           <p className="hint">
-            {describeSchedule(job)} ·{' '}
-            {job.running
-              ? 'running now'
-              : job.next_run_at
-                ? `next ${formatWhen(job.next_run_at)} (${absolute(job.next_run_at)})`
-                : 'paused'}
+            {describeSchedule(job)} · {nextRunText(job)}
           </p>
         </div>
         <label className="check">
@@ -107,6 +207,12 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         </label>
       </div>
       <p className="job-prompt">{job.prompt}</p>
+      {lastRun?.status === 'failed' && !job.running && (
+        <div className="job-failed" data-testid="last-run-failed">
+          <strong>Last run failed</strong> <span title={absolute(lastRun.started_at)}>{formatWhen(lastRun.started_at)}</span>
+          {lastRun.error && <>: {lastRun.error}</>}
+        </div>
+      )}
       {job.task && <p className="hint">Runs as a task ({job.task.permission_mode} mode)</p>}
       <div className="job-actions">
         <button className="button" type="button" disabled={job.running} onClick={() => void act('POST', `${base}/run`)}>
@@ -137,19 +243,25 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
   );
 }
 
-/** Scheduled prompts: what runs when, its history, and a way to add more. */
+/** Jobs (scheduled prompts): what runs when, its history, and a way to add more. */
 export default function JobsView() {
   const { api } = useApi();
   const [jobs, setJobs] = useState<Job[] | undefined>();
   const [outputsDir, setOutputsDir] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [editing, setEditing] = useState<Job | 'new' | undefined>();
+  const newJobButton = useRef<HTMLButtonElement>(null);
+  const closeEditor = (): void => {
+    // Back where the person started a new job (an edit's card may have moved).
+    if (editing === 'new') newJobButton.current?.focus();
+    setEditing(undefined);
+  };
 
   const refresh = useCallback(async () => {
     try {
       setJobs((await api.get<JobList>('/api/v1/jobs')).jobs);
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught.message : (caught as Error).message);
+      setError(messageOf(caught));
     }
   }, [api]);
 
@@ -175,8 +287,9 @@ export default function JobsView() {
         <a className="button quiet" href="#/chat">
           ← Chat
         </a>
-        <h1>Scheduled prompts</h1>
-        <button className="button primary" type="button" onClick={() => setEditing('new')}>
+        {/* The same name as its link in the navigation. */}
+        <h1>Jobs</h1>
+        <button ref={newJobButton} className="button primary" type="button" onClick={() => setEditing('new')}>
           New job
         </button>
       </header>
@@ -189,11 +302,12 @@ export default function JobsView() {
         {editing && (
           <section className="job-editor" aria-label={editing === 'new' ? 'New job' : `Edit ${editing.name}`}>
             <JobForm
+              key={editing === 'new' ? 'new' : editing.id}
               {...(editing === 'new' ? {} : { job: editing })}
               outputsDir={outputsDir}
-              onCancel={() => setEditing(undefined)}
+              onCancel={closeEditor}
               onSaved={() => {
-                setEditing(undefined);
+                closeEditor();
                 void refresh();
               }}
             />

@@ -5,7 +5,7 @@ import { useAnswerStream } from '../../answers/use-answer-stream';
 import { ApiError } from '../../api/client';
 import type { Task, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
-import { isImeComposing } from '../../app/keyboard';
+import { isSendKey } from '../../app/keyboard';
 import { chatHref, navigate, taskHref } from '../../app/router';
 import './quick-ask.css';
 
@@ -20,6 +20,8 @@ const StreamingMarkdown = lazy(loadMarkdown);
 export function QuickAsk() {
   const { api } = useApi();
   const [question, setQuestion] = useState('');
+  // The question being answered stays above its answer once the box is cleared for the next one.
+  const [asked, setAsked] = useState('');
   const [pinned, setPinned] = useState(false);
   // "Run as a task": the words become a task in a workspace, opened in the main window.
   const [workspaces, setWorkspaces] = useState<Workspace[] | undefined>();
@@ -82,6 +84,7 @@ export function QuickAsk() {
       return;
     }
     setQuestion('');
+    setAsked(text);
     void ask({ message: text, ...(sessionId ? { session_id: sessionId } : {}) });
   };
 
@@ -92,18 +95,30 @@ export function QuickAsk() {
     }
     reset();
     setQuestion('');
+    setAsked('');
     window.perch?.hideQuickAsk?.();
     input.current?.focus();
   };
 
+  // Esc works wherever the focus is (a link in the answer, a button), not only in the box.
+  const dismissRef = useRef(dismiss);
+  useEffect(() => {
+    dismissRef.current = dismiss;
+  });
+  useEffect(() => {
+    const onKeyDown = (event: globalThis.KeyboardEvent): void => {
+      if (event.key !== 'Escape' || event.defaultPrevented || event.isComposing) return;
+      event.preventDefault();
+      dismissRef.current();
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>): void => {
-    if (isImeComposing(event)) return;
-    if (event.key === 'Enter' && !event.shiftKey) {
+    if (isSendKey(event)) {
       event.preventDefault();
       send();
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
-      dismiss();
     }
   };
 
@@ -172,6 +187,11 @@ export function QuickAsk() {
       {taskProblem && <ErrorNotice error={{ type: 'error', message: taskProblem }} />}
       {hasAnswer && (
         <section className="quick-ask-answer" aria-label="Answer" aria-busy={answer.streaming}>
+          {asked && (
+            <p className="quick-ask-question" aria-label="Your question">
+              {asked}
+            </p>
+          )}
           {answer.text && (
             <Suspense fallback={<div className="plain-answer">{answer.text}</div>}>
               <StreamingMarkdown text={answer.text} streaming={answer.streaming} />
@@ -184,16 +204,24 @@ export function QuickAsk() {
       )}
       <footer className="quick-ask-footer">
         <span className="quick-ask-keys">
-          <kbd>Enter</kbd> ask · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Esc</kbd> {answer.streaming ? 'stop' : 'close'}
+          <kbd>Enter</kbd> ask · <kbd>Shift</kbd>+<kbd>Enter</kbd> new line · <kbd>Esc</kbd>{' '}
+          {answer.streaming ? 'stop' : window.perch?.hideQuickAsk ? 'close' : 'clear'}
         </span>
         <span className="quick-ask-actions">
           <button className="button quiet" type="button" aria-pressed={asTask} onClick={toggleTask}>
             {asTask ? 'Just ask' : 'Run as task'}
           </button>
-          {sessionId && !answer.streaming && (
+          {sessionId && !answer.streaming ? (
             <button className="button quiet" type="button" onClick={continueInChat}>
               Continue in chat
             </button>
+          ) : (
+            !window.perch && (
+              // In a browser tab quick ask is one page among others: the way back to them.
+              <a className="button quiet" href={chatHref()}>
+                Chat
+              </a>
+            )
           )}
           {window.perch?.pinQuickAsk && (
             <button

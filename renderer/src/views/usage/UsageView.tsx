@@ -69,6 +69,11 @@ function Totals({ totals }: { totals: UsageTotals }) {
       <div className="usage-total">
         <dt>Output tokens</dt>
         <dd>{integer.format(totals.output_tokens)}</dd>
+        {totals.estimated_requests > 0 && (
+          <dd className="hint" data-testid="usage-estimated">
+            {`≈ ${integer.format(totals.estimated_requests)} answer${totals.estimated_requests === 1 ? '' : 's'} ended early: estimated from the text that arrived`}
+          </dd>
+        )}
       </div>
       <div className="usage-total">
         <dt>Cache tokens</dt>
