@@ -126,12 +126,12 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
     setSessions(await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}`));
   }, [api]);
 
-  const loadMore = async (): Promise<void> => {
-    const last = sessions.sessions.at(-1);
-    if (!last) return;
-    const page = await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}&before=${encodeURIComponent(last.id)}`);
+  const oldestSession = sessions.sessions.at(-1)?.id;
+  const loadMore = useCallback(async (): Promise<void> => {
+    if (!oldestSession) return;
+    const page = await api.get<SessionList>(`/api/v1/sessions?limit=${PAGE}&before=${encodeURIComponent(oldestSession)}`);
     setSessions((known) => ({ sessions: [...known.sessions, ...page.sessions], has_more: page.has_more }));
-  };
+  }, [api, oldestSession]);
 
   /** What this view needs from the settings; the model list exists only once there is a key. */
   const applySettings = useCallback(
@@ -247,19 +247,32 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
     );
   };
 
-  const rename = async (session: Session, title: string): Promise<void> => {
-    const renamed = await api.request<Session>('PATCH', `/api/v1/sessions/${encodeURIComponent(session.id)}`, { title });
-    await refreshSessions();
-    setLoaded((current) =>
-      current?.session && current.id === session.id ? { ...current, session: { ...current.session, ...renamed } } : current,
-    );
-  };
+  // Stable, like the rest of the sidebar's props: it does not redraw its list on every frame of an answer.
+  const rename = useCallback(
+    async (session: Session, title: string): Promise<void> => {
+      const renamed = await api.request<Session>('PATCH', `/api/v1/sessions/${encodeURIComponent(session.id)}`, { title });
+      await refreshSessions();
+      setLoaded((current) =>
+        current?.session && current.id === session.id ? { ...current, session: { ...current.session, ...renamed } } : current,
+      );
+    },
+    [api, refreshSessions],
+  );
 
-  const remove = async (session: Session): Promise<void> => {
-    await api.request('DELETE', `/api/v1/sessions/${encodeURIComponent(session.id)}`);
-    if (session.id === sessionId) navigate(chatHref());
-    await refreshSessions();
-  };
+  const remove = useCallback(
+    async (session: Session): Promise<void> => {
+      await api.request('DELETE', `/api/v1/sessions/${encodeURIComponent(session.id)}`);
+      if (session.id === shownSession.current) navigate(chatHref());
+      await refreshSessions();
+    },
+    [api, refreshSessions],
+  );
+
+  const onNewChat = useCallback(() => {
+    setSidebarOpenAt(undefined);
+    messageBox.current?.focus();
+  }, []);
+  const onLoadMore = useCallback(() => void loadMore(), [loadMore]);
 
   // Everything shown belongs to the session in the address bar.
   const current = sessionId && loaded?.id === sessionId ? loaded.session : undefined;
@@ -270,10 +283,12 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
   const totals = useMemo(() => sessionTotals(messages), [messages]);
   const modelValue = chosenModel || current?.model || models?.default_model || '';
   const title = current?.title || (live ? live.question.text.slice(0, 60) : '') || 'New chat';
-  const busySessions = useMemo(
-    () => new Set(turns.filter((turn) => turn.answer.streaming).flatMap((turn) => sessionOf(turn) ?? [])),
-    [turns],
-  );
+  // Keyed by the ids themselves, so a frame of an answer does not make a new set.
+  const busyKey = turns
+    .filter((turn) => turn.answer.streaming)
+    .flatMap((turn) => sessionOf(turn) ?? [])
+    .join(' ');
+  const busySessions = useMemo(() => new Set(busyKey.split(' ').filter(Boolean)), [busyKey]);
   const shownRefusal = refusal && refusal.at === sessionId ? refusal.error : undefined;
   const idle = !live && current !== undefined;
 
@@ -338,11 +353,8 @@ export default function ChatView({ sessionId }: { sessionId?: string | undefined
         hasMore={sessions.has_more}
         activeId={sessionId}
         busyIds={busySessions}
-        onNewChat={() => {
-          setSidebarOpenAt(undefined);
-          messageBox.current?.focus();
-        }}
-        onLoadMore={() => void loadMore()}
+        onNewChat={onNewChat}
+        onLoadMore={onLoadMore}
         onRename={rename}
         onDelete={remove}
       />

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, type SubmitEvent } from 'react';
+import { memo, useEffect, useRef, useState, type SubmitEvent } from 'react';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
 import { formatWhen } from '../../answers/format';
 import type { SearchResults, Session } from '../../api/types';
@@ -124,7 +124,16 @@ function SearchResultList({ results, query }: { results: SearchResults['results'
 }
 
 /** Saved sessions, newest first, with search across every message. */
-export function Sidebar({ sessions, hasMore, activeId, busyIds, onNewChat, onLoadMore, onRename, onDelete }: SidebarProps) {
+export const Sidebar = memo(function Sidebar({
+  sessions,
+  hasMore,
+  activeId,
+  busyIds,
+  onNewChat,
+  onLoadMore,
+  onRename,
+  onDelete,
+}: SidebarProps) {
   const { api } = useApi();
   const needsYou = useNeedsYou();
   const [query, setQuery] = useState('');
@@ -223,4 +232,4 @@ export function Sidebar({ sessions, hasMore, activeId, busyIds, onNewChat, onLoa
       </div>
     </nav>
   );
-}
+});
