@@ -17,6 +17,7 @@ import path from 'node:path';
 import { _electron, type ElectronApplication, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../fixtures/fake-anthropic.js';
+import { isAlive } from '../../main/core/tasks/process-tree.js';
 import { TEST_API_KEY } from '../helpers/perch.js';
 import { repositoryRoot, smokePlan } from './target.js';
 import { unusedPort } from '../helpers/ports.js';
@@ -31,16 +32,6 @@ const title =
     ? `the desktop app, for real (${required ? 'cannot run' : 'skipped'}: ${plan.skip})`
     : `the desktop app, for real (${plan.target.kind})`;
 const QUESTION = 'Is the smoke test answered?';
-
-/** Whether a process still exists (EPERM: it does, but belongs to someone else). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Whether the OS confines a renderer: Electron says so on macOS and Windows; on Linux, Chromium's
@@ -202,6 +193,6 @@ describe.skipIf(skipped)(title, () => {
     const [code] = (await exited) as [number | null, string | null];
     expect(code).toBe(0);
     expect(existsSync(path.join(dataDir(), 'service.json'))).toBe(false);
-    await expect.poll(() => pids.filter(alive), { timeout: 15_000 }).toEqual([]);
+    await expect.poll(() => pids.filter(isAlive), { timeout: 15_000 }).toEqual([]);
   });
 });

@@ -250,6 +250,9 @@ export class ConversationStore {
         `SELECT a.name, a.media_type, a.data FROM attachments a
          JOIN messages m ON m.id = a.message_id WHERE a.id = ? AND m.session_id = ?`,
       ),
+      answering: db.prepare<[string], { yes: 1 }>(
+        `SELECT 1 AS yes FROM messages WHERE session_id = ? AND status = 'streaming' LIMIT 1`,
+      ),
       deleteFrom: db.prepare(`DELETE FROM messages WHERE session_id = ? AND seq >= ?`),
       insertMessage: db.prepare(
         `INSERT INTO messages (id, session_id, role, content, context, status, model, created_at, updated_at)
@@ -497,7 +500,7 @@ export class ConversationStore {
     if (!row || row.session_id !== sessionId || row.role !== 'user') {
       throw notFound(`Session ${sessionId} has no question with id ${messageId} to replace.`);
     }
-    if (this.statements.messages.all(sessionId).some((message) => message.status === 'streaming')) {
+    if (this.statements.answering.get(sessionId)) {
       throw new PerchError(
         'answer_in_progress',
         409,

@@ -37,6 +37,10 @@ export class ApiError extends Error {
   }
 }
 
+/** What to tell a person about a failed call: Perch's own words, else the error's (or a fallback). */
+export const messageOf = (error: unknown, fallback?: string): string =>
+  error instanceof ApiError ? error.message : (fallback ?? (error as Error).message);
+
 /** Reads a Server-Sent Events answer to its end, event by event. */
 async function readEvents(response: Response, onEvent: (event: ServerSentEvent) => void): Promise<void> {
   if (!response.ok || !response.body) throw await errorOf(response);

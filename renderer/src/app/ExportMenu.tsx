@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError } from '../api/client';
+import { messageOf } from '../api/client';
 import { useApi } from './api-context';
 
 /** "Export" with its two formats: Markdown to read, JSON with everything. Downloads through the API. */
@@ -9,7 +9,7 @@ export function ExportMenu({ path, what }: { path: string; what: string }) {
   const download = (format: 'md' | 'json'): void => {
     setProblem(undefined);
     api.download(`${path}?format=${format}`, `perch-export.${format}`).catch((error: unknown) => {
-      setProblem(error instanceof ApiError ? error.message : 'The download failed.');
+      setProblem(messageOf(error, 'The download failed.'));
     });
   };
   return (

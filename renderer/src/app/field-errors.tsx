@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useState, type ReactNode } from 'react';
-import { ApiError } from '../api/client';
+import { messageOf } from '../api/client';
 
 /** What is wrong, by the id of the control it is about. */
 export type Problems<Id extends string> = Partial<Record<Id, string>>;
@@ -152,8 +152,6 @@ function problemsInMessage(message: string, paths: readonly string[]): { byPath:
   rest = rest.trim();
   return rest ? { byPath, rest } : { byPath };
 }
-
-const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
 
 /**
  * A form's field errors: the browser's own checks (all at once, from the first Save on, and

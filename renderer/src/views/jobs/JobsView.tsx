@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
-import { ApiError } from '../../api/client';
+import { messageOf } from '../../api/client';
 import type { Job, JobList, JobRun, Session } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
@@ -27,8 +27,6 @@ function describeSchedule(job: Job): string {
 const absolute = (iso: string): string => new Date(iso).toLocaleString();
 
 const browserZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
-
-const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
 
 function CopyButton({ text }: { text: string }) {
   const { label, copy } = useCopy();

@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, useRef, useState, type KeyboardEvent } from 
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { AnswerStatus } from '../../answers/AnswerStatus';
 import { useAnswerStream } from '../../answers/use-answer-stream';
-import { ApiError } from '../../api/client';
+import { messageOf } from '../../api/client';
 import type { Task, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { isSendKey } from '../../app/keyboard';
@@ -58,7 +58,7 @@ export function QuickAsk() {
           setWorkspaces(found);
           setWorkspace(found[0]?.id ?? '');
         },
-        (error: unknown) => setTaskProblem(error instanceof ApiError ? error.message : 'Perch did not answer.'),
+        (error: unknown) => setTaskProblem(messageOf(error, 'Perch did not answer.')),
       );
     }
     input.current?.focus();
@@ -72,7 +72,7 @@ export function QuickAsk() {
       if (window.perch?.openTask) window.perch.openTask(task.id);
       else navigate(taskHref(task.id));
     } catch (error) {
-      setTaskProblem(error instanceof ApiError ? error.message : 'Perch did not answer.');
+      setTaskProblem(messageOf(error, 'Perch did not answer.'));
     }
   };
 

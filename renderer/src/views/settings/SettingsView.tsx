@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type SubmitEvent, type ReactNode } from 'react';
 import type { DesktopStatus } from '../../../../preload/bridge';
-import { ApiError } from '../../api/client';
+import { ApiError, messageOf } from '../../api/client';
 import type { ApiKeyState, ModelList, SettingsResponse } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { controlProps, Field, FieldError, found, numberProblem, Plain, urlProblem, useFieldErrors } from '../../app/field-errors';
@@ -134,8 +134,6 @@ function SectionLinks() {
     </nav>
   );
 }
-
-const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
 
 /**
  * Runs a change and says how it went: its confirmation, or the service's reason for refusing it

@@ -1,7 +1,7 @@
 import { lazy, Suspense, useEffect, useMemo, useState, type KeyboardEvent, type ReactNode, type SubmitEvent } from 'react';
 import { ErrorNotice } from '../../answers/ErrorNotice';
 import { formatCost } from '../../answers/format';
-import { ApiError } from '../../api/client';
+import { ApiError, messageOf } from '../../api/client';
 import type { PermissionRequest, Task, TaskChange, TaskEvent } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ExportMenu } from '../../app/ExportMenu';
@@ -127,7 +127,7 @@ function Changes({ taskId, workspace, version }: { taskId: string; workspace: st
     const controller = new AbortController();
     api.get<{ changes: TaskChange[] }>(`/api/v1/tasks/${encodeURIComponent(taskId)}/changes`, controller.signal).then(
       (found) => setChanges(found.changes),
-      (error: unknown) => setProblem(error instanceof ApiError ? error.message : 'The changes could not be loaded.'),
+      (error: unknown) => setProblem(messageOf(error, 'The changes could not be loaded.')),
     );
     return () => controller.abort();
   }, [api, taskId, version]);
@@ -152,7 +152,7 @@ function Changes({ taskId, workspace, version }: { taskId: string; workspace: st
                       `/api/v1/tasks/${encodeURIComponent(taskId)}/files?path=${encodeURIComponent(change.path)}`,
                       change.path.split('/').pop() ?? 'file',
                     )
-                    .catch((error: unknown) => setProblem(error instanceof ApiError ? error.message : 'The download failed.'))
+                    .catch((error: unknown) => setProblem(messageOf(error, 'The download failed.')))
                 }
               >
                 Download

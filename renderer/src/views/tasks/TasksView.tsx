@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type SubmitEvent } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
-import { ApiError } from '../../api/client';
+import { ApiError, messageOf } from '../../api/client';
 import type { Task, TaskList, Workspace } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { navigate, taskHref } from '../../app/router';
@@ -52,7 +52,7 @@ function NewTaskForm({ workspaces }: { workspaces: Workspace[] }) {
       });
       navigate(taskHref(task.id));
     } catch (error) {
-      setProblem(error instanceof ApiError ? error.message : 'Perch did not answer.');
+      setProblem(messageOf(error, 'Perch did not answer.'));
       setBusy(false);
     }
   };

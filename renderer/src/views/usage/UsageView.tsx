@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { formatCost } from '../../answers/format';
-import { ApiError } from '../../api/client';
+import { messageOf } from '../../api/client';
 import type { UsageGroup, UsageSummary, UsageTotals } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { chatHref } from '../../app/router';
@@ -172,8 +172,6 @@ function GroupTable({
     </>
   );
 }
-
-const messageOf = (error: unknown): string => (error instanceof ApiError ? error.message : (error as Error).message);
 
 /** What Perch spent: totals for a period, cost (or tokens) per day, and the biggest spenders. */
 export default function UsageView() {
