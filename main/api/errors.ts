@@ -4,9 +4,12 @@ import multer from 'multer';
 import type { Logger } from 'pino';
 import { PerchError, isPerchError, redactSecrets } from '../core/errors.js';
 
-/** The one error shape every route answers with: `{"error": {"type", "message"}}`. */
+/**
+ * The one error shape every route answers with: `{"error": {"type", "message"}}`, and
+ * `fields` (each bad field's dotted path and message) when the request had fields wrong.
+ */
 export interface ErrorBody {
-  error: { type: string; message: string };
+  error: { type: string; message: string; fields?: ReadonlyArray<{ field: string; message: string }> };
   [extra: string]: unknown;
 }
 
@@ -16,10 +19,17 @@ export interface ErrorBody {
  */
 export function compatErrorBody(error: PerchError, secrets: ReadonlyArray<string | undefined>): Record<string, unknown> {
   const message = redactSecrets(error.message, secrets);
-  return { type: 'error', error: { type: error.type, message, code: error.type, param: null } };
+  return { type: 'error', error: { type: error.type, message, code: error.type, param: error.fields?.[0]?.field ?? null } };
 }
 
 export const isCompatPath = (path: string): boolean => path.startsWith('/v1/');
+
+function errorFields(error: PerchError, secrets: ReadonlyArray<string | undefined>): ErrorBody['error'] {
+  const message = redactSecrets(error.message, secrets);
+  if (!error.fields) return { type: error.type, message };
+  const fields = error.fields.map((problem) => ({ field: problem.field, message: redactSecrets(problem.message, secrets) }));
+  return { type: error.type, message, fields };
+}
 
 /** Writes an error answer on any Node response (the relay's fast path has no express). */
 export function writeError(
@@ -33,9 +43,7 @@ export function writeError(
   if (error.status === 401) res.setHeader('WWW-Authenticate', 'Bearer realm="perch"');
   // SDK clients retry 5xx answers; a missing key will not fix itself.
   if (error.type === 'no_api_key') res.setHeader('x-should-retry', 'false');
-  const body = compat
-    ? compatErrorBody(error, secrets)
-    : { error: { type: error.type, message: redactSecrets(error.message, secrets) }, ...extra };
+  const body = compat ? compatErrorBody(error, secrets) : { error: errorFields(error, secrets), ...extra };
   const text = JSON.stringify(body);
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

@@ -5,8 +5,26 @@ import { z } from 'zod';
  * them) and the tests parse real answers with them, so the document cannot drift from reality.
  */
 
+const fieldProblem = z.object({
+  field: z
+    .string()
+    .meta({ description: "The field's dotted path as the request spells it, e.g. claude.maxTokens or output.file." }),
+  message: z
+    .string()
+    .meta({ description: 'What is wrong with that field, in a sentence about it alone (e.g. "Must be at least 1.").' }),
+});
+
 export const errorResponse = z
-  .object({ error: z.object({ type: z.string(), message: z.string() }) })
+  .object({
+    error: z.object({
+      type: z.string(),
+      message: z.string(),
+      fields: z.array(fieldProblem).optional().meta({
+        description:
+          'Present when fields of the request were wrong (400) or may not be changed by this client (403): one entry per field, for a form to show next to its control.',
+      }),
+    }),
+  })
   .meta({ description: 'Every error: a stable type and a message that says what to do.' });
 
 /** Present (true) only where output_tokens is Perch's estimate rather than Anthropic's count. */

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { canonicalTimeZone, parseDateTime } from '../core/calendar.js';
+import { isPerchError } from '../core/errors.js';
+import { validOutputUrl } from '../core/jobs/outputs.js';
+import { validateCron, validateTimeZone } from '../core/jobs/schedule.js';
 import { PROOF_NONCE } from '../core/secrets.js';
 
 const optionalText = z.string().nullish();
@@ -170,6 +173,24 @@ export const settingsPatch = z.record(
 );
 
 // Scheduled prompts.
+
+/**
+ * The domain's own check of a field (which throws a field error), run at the edge too, so that a
+ * job with a bad schedule and a missing name is told about both in one answer.
+ */
+const checkedWith =
+  (validate: (value: string) => unknown) =>
+  (value: string | null | undefined, context: z.core.$RefinementCtx<string | null | undefined>): void => {
+    if (value === null || value === undefined) return;
+    try {
+      validate(value);
+    } catch (error) {
+      const problem = isPerchError(error) ? error.fields?.[0]?.message : undefined;
+      if (!problem) throw error;
+      context.addIssue({ code: 'custom', message: problem, input: value });
+    }
+  };
+
 const jobOutput = z.object({
   notify: z.boolean().optional().meta({ description: 'Show a desktop notification (in the desktop app).' }),
   file: z.string().min(1).max(4096).optional().meta({
@@ -180,6 +201,7 @@ const jobOutput = z.object({
     .string()
     .min(1)
     .optional()
+    .superRefine(checkedWith(validOutputUrl))
     .meta({ description: 'A URL the result is POSTed to as {text, job, output} (a Slack incoming webhook works).' }),
 });
 
@@ -188,8 +210,18 @@ const jobFields = {
   prompt: z.string().min(1, 'the prompt must not be empty').max(100_000).meta({
     description: 'May use {{date}}, {{time}} (in the job’s zone) and {{last_output}} (the previous run’s answer).',
   }),
-  cron: z.string().max(200).nullish().meta({ description: '5 fields (minute hour day month weekday) or 6 (seconds first).' }),
-  timezone: z.string().max(100).nullish().meta({ description: 'An IANA zone for the cron schedule (default: the system’s).' }),
+  cron: z
+    .string()
+    .max(200)
+    .nullish()
+    .superRefine(checkedWith(validateCron))
+    .meta({ description: '5 fields (minute hour day month weekday) or 6 (seconds first).' }),
+  timezone: z
+    .string()
+    .max(100)
+    .nullish()
+    .superRefine(checkedWith(validateTimeZone))
+    .meta({ description: 'An IANA zone for the cron schedule (default: the system’s).' }),
   interval_seconds: z
     .number()
     .int()

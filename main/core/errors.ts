@@ -1,3 +1,5 @@
+import { describeFieldProblems, type FieldProblem } from './field-problems.js';
+
 /**
  * Every failure a person or a client can act on is a PerchError: a stable machine-readable
  * `type`, a message that says what to do, and the HTTP status the API answers with.
@@ -7,17 +9,32 @@ export class PerchError extends Error {
   readonly status: number;
   /** Seconds a client should wait before retrying (sent as Retry-After). */
   readonly retryAfterSeconds: number | undefined;
+  /** The fields at fault, each with its own message, for a form to show next to its controls. */
+  readonly fields: readonly FieldProblem[] | undefined;
 
-  constructor(type: string, status: number, message: string, options?: { retryAfterSeconds?: number; cause?: unknown }) {
+  constructor(
+    type: string,
+    status: number,
+    message: string,
+    options?: { retryAfterSeconds?: number; cause?: unknown; fields?: readonly FieldProblem[] },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PerchError';
     this.type = type;
     this.status = status;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    this.fields = options?.fields?.length ? options.fields : undefined;
   }
 }
 
 export const invalidRequest = (message: string): PerchError => new PerchError('invalid_request_error', 400, message);
+
+/** A 400 about fields of the request, each named in the message and listed in `fields`. */
+export const invalidFields = (problems: readonly FieldProblem[], type = 'invalid_request_error'): PerchError =>
+  new PerchError(type, 400, describeFieldProblems(problems), { fields: problems });
+
+/** A 400 about one field: "Invalid field 'cron': …", with the field in `fields`. */
+export const invalidField = (field: string, message: string): PerchError => invalidFields([{ field, message }]);
 
 export const notFound = (message: string): PerchError => new PerchError('not_found_error', 404, message);
 
@@ -41,4 +58,32 @@ export function redactSecrets(text: string, secrets: Iterable<string | undefined
     if (secret && secret.length >= MIN_SECRET_LENGTH && result.includes(secret)) result = result.split(secret).join(REDACTED);
   }
   return result;
+}
+
+/**
+ * Checks a request's fields all at once: each check that fails with field problems adds them,
+ * and `finish()` throws every one in one 400, so a form can mark all its wrong fields together.
+ * Any other error (a 403, a 404) is thrown at once.
+ */
+export class FieldChecks {
+  private readonly problems: FieldProblem[] = [];
+
+  /** The check's result, or undefined when it found field problems (kept for `finish`). */
+  check<T>(run: () => T): T | undefined {
+    try {
+      return run();
+    } catch (error) {
+      if (!isPerchError(error) || error.status !== 400 || !error.fields) throw error;
+      this.problems.push(...error.fields.filter((problem) => !this.problems.some((known) => known.field === problem.field)));
+      return undefined;
+    }
+  }
+
+  add(field: string, message: string): void {
+    if (!this.problems.some((known) => known.field === field)) this.problems.push({ field, message });
+  }
+
+  finish(): void {
+    if (this.problems.length > 0) throw invalidFields(this.problems);
+  }
 }

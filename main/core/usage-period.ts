@@ -1,5 +1,5 @@
 import { addDays, localDateOf, parseDateTime, startOfLocalDay } from './calendar.js';
-import { invalidRequest } from './errors.js';
+import { invalidField } from './errors.js';
 
 /** Without a `from`, a usage report covers this many calendar days, the last one included. */
 export const DEFAULT_USAGE_DAYS = 30;
@@ -25,8 +25,9 @@ export interface UsagePeriod {
 function instant(field: 'from' | 'to', text: string, timeZone: string): number {
   const parsed = parseDateTime(text, timeZone);
   if (parsed === undefined) {
-    throw invalidRequest(
-      `Invalid field '${field}': '${text}' is not a date. Use an ISO date such as 2025-03-01, or a date and time such as 2025-03-01T09:00:00Z.`,
+    throw invalidField(
+      field,
+      `'${text}' is not a date. Use an ISO date such as 2025-03-01, or a date and time such as 2025-03-01T09:00:00Z.`,
     );
   }
   return parsed;
@@ -43,13 +44,15 @@ export function resolveUsagePeriod({ from, to, timeZone, now }: UsagePeriodReque
       ? startOfLocalDay(addDays(localDateOf(toMs - 1, timeZone), -(DEFAULT_USAGE_DAYS - 1)), timeZone)
       : instant('from', from, timeZone);
   if (fromMs >= toMs) {
-    throw invalidRequest(
-      `Invalid field 'from': it must be before 'to' (${new Date(toMs).toISOString()}); 'to' is exclusive, so to cover 2025-03-01 alone send from=2025-03-01&to=2025-03-02.`,
+    throw invalidField(
+      'from',
+      `It must be before 'to' (${new Date(toMs).toISOString()}); 'to' is exclusive, so to cover 2025-03-01 alone send from=2025-03-01&to=2025-03-02.`,
     );
   }
   if (toMs - fromMs > MAX_USAGE_DAYS * DAY_MS) {
-    throw invalidRequest(
-      `Invalid field 'from': the period from 'from' to 'to' is ${Math.ceil((toMs - fromMs) / DAY_MS)} days long; ask for at most ${MAX_USAGE_DAYS} days at a time.`,
+    throw invalidField(
+      'from',
+      `The period from 'from' to 'to' is ${Math.ceil((toMs - fromMs) / DAY_MS)} days long; ask for at most ${MAX_USAGE_DAYS} days at a time.`,
     );
   }
   return { fromMs, toMs };

@@ -117,10 +117,12 @@ describe('PATCH /api/v1/settings', () => {
     perch.service.core.settings.reset('ui');
   });
 
-  it('changes nothing when one value is invalid, and names it', async () => {
+  it('changes nothing when one value is invalid, and names it in plain words and in fields', async () => {
     const res = await patch({ claude: { maxTokens: 0, model: 'claude-opus-5-5' } });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("'claude.maxTokens'");
+    const { error } = (await res.json()) as { error: { message: string; fields: unknown } };
+    expect(error.message).toBe("Invalid value 0 for 'claude.maxTokens': must be at least 1.");
+    expect(error.fields).toEqual([{ field: 'claude.maxTokens', message: 'Must be at least 1.' }]);
     expect(perch.service.core.settings.get('claude.model')).toBe('claude-sonnet-5-5');
   });
 
@@ -135,6 +137,17 @@ describe('PATCH /api/v1/settings', () => {
     expect(res.status).toBe(403);
     expect(((await res.json()) as { error: { message: string } }).error.message).toContain('npx perch config set api.host');
     expect(perch.service.core.settings.get('api.host')).toBe('127.0.0.1');
+  });
+
+  it('names every refused setting at once, each in fields with the command that changes it', async () => {
+    const res = await patch({ api: { host: '0.0.0.0', port: 9999 }, ui: { theme: 'dark' } });
+    expect(res.status).toBe(403);
+    const { error } = (await res.json()) as { error: { type: string; fields: Array<{ field: string; message: string }> } };
+    expect(error.type).toBe('forbidden_setting');
+    expect(error.fields.map((problem) => problem.field)).toEqual(['api.host', 'api.port']);
+    expect(error.fields[0]?.message).toMatch(/^This setting .* npx perch config set api\.host <value> on this machine\.$/);
+    expect(error.fields[1]?.message).toContain('npx perch config set api.port <value>');
+    expect(perch.service.core.settings.get('ui.theme')).not.toBe('dark');
   });
 
   it('accepts security and desktop settings from the desktop app', async () => {
@@ -195,12 +208,10 @@ describe('the API key through the API', () => {
       expect((await putKey(keyless, TEST_API_KEY)).status).toBe(200);
       const refused = await putKey(keyless, WRONG_KEY);
       expect(refused.status).toBe(400);
+      const refusal =
+        'Anthropic did not accept this key: the key is not valid. Check that you copied the whole key (it starts with sk-ant-).';
       expect(refused.body).toEqual({
-        error: {
-          type: 'invalid_api_key',
-          message:
-            'Anthropic did not accept this key: the key is not valid. Check that you copied the whole key (it starts with sk-ant-).',
-        },
+        error: { type: 'invalid_api_key', message: refusal, fields: [{ field: 'api_key', message: refusal }] },
       });
       expect(refused.text).not.toContain(WRONG_KEY);
       expect(keyless.service.core.apiKeys.get()).toBe(TEST_API_KEY);

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPerch, type TestPerch } from '../helpers/perch.js';
 
 interface ErrorBody {
-  error: { type: string; message: string };
+  error: { type: string; message: string; fields?: Array<{ field: string; message: string }> };
   session_id?: string;
   message_id?: string;
 }
@@ -37,11 +37,11 @@ describe('malformed requests', () => {
     expect(body.error.message).toContain('not valid JSON');
   });
 
-  it('names the field with the wrong type', async () => {
+  it('names the field with the wrong type, in plain words, and lists it in fields', async () => {
     const res = await perch.request('/api/v1/chat', { json: { message: 42 } });
     const body = await expectError(res, 400, 'invalid_request_error');
-    expect(body.error.message).toContain("'message'");
-    expect(body.error.message).toContain('expected string');
+    expect(body.error.message).toBe("Invalid field 'message': must be text.");
+    expect(body.error.fields).toEqual([{ field: 'message', message: 'Must be text.' }]);
   });
 
   it('names every bad field at once', async () => {
@@ -49,6 +49,10 @@ describe('malformed requests', () => {
     const body = await expectError(res, 400, 'invalid_request_error');
     expect(body.error.message).toContain("'max_tokens'");
     expect(body.error.message).toContain("'stream'");
+    expect(body.error.fields).toEqual([
+      { field: 'max_tokens', message: 'Must be a number.' },
+      { field: 'stream', message: 'Must be true or false.' },
+    ]);
   });
 
   it('says the body must be an object when it is not', async () => {

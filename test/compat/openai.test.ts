@@ -203,6 +203,8 @@ describe('errors through the openai SDK', () => {
       .catch((caught: unknown) => caught)) as InstanceType<typeof OpenAI.BadRequestError>;
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect(error.message).toContain("'n'");
+    // OpenAI's SDKs read the field at fault from `param`.
+    expect(error.param).toBe('n');
   });
 
   it('fails a stream before it starts with a real HTTP status', async () => {

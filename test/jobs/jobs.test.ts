@@ -79,22 +79,29 @@ const lastPrompt = (perch: TestPerch): string => {
 
 describe('creating a job', () => {
   const invalid = [
-    [{ name: 'x', prompt: 'p' }, "'cron' and 'interval_seconds'"],
-    [{ name: 'x', prompt: 'p', cron: '0 9 * * *', interval_seconds: 60 }, "'cron' and 'interval_seconds'"],
-    [{ name: 'x', prompt: 'p', cron: '0 9 * *' }, "'cron'"],
-    [{ name: 'x', prompt: 'p', cron: '61 9 * * *' }, "'cron'"],
-    [{ name: 'x', prompt: 'p', cron: '0 9 * * *', timezone: 'Mars/Olympus' }, "'timezone'"],
-    [{ name: 'x', prompt: '', interval_seconds: 60 }, "'prompt'"],
-    [{ name: 'x', prompt: 'p', interval_seconds: 0 }, "'interval_seconds'"],
-    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { file: '../out.md' } }, "'output.file'"],
-    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { url: 'ftp://example.com' } }, "'output.url'"],
+    [{ name: 'x', prompt: 'p' }, ['cron', 'interval_seconds']],
+    [{ name: 'x', prompt: 'p', cron: '0 9 * * *', interval_seconds: 60 }, ['cron', 'interval_seconds']],
+    [{ name: 'x', prompt: 'p', cron: '0 9 * *' }, ['cron']],
+    [{ name: 'x', prompt: 'p', cron: '61 9 * * *' }, ['cron']],
+    [{ name: 'x', prompt: 'p', cron: '0 9 * * *', timezone: 'Mars/Olympus' }, ['timezone']],
+    [{ name: 'x', prompt: '', interval_seconds: 60 }, ['prompt']],
+    [{ name: 'x', prompt: 'p', interval_seconds: 0 }, ['interval_seconds']],
+    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { file: '../out.md' } }, ['output.file']],
+    [{ name: 'x', prompt: 'p', interval_seconds: 60, output: { url: 'ftp://example.com' } }, ['output.url']],
+    // Everything wrong at once is said at once, so a form marks every field together.
+    [
+      { name: ' ', prompt: '', cron: '0 9 * *', timezone: 'Mars/Olympus', output: { url: 'nope' } },
+      ['name', 'prompt', 'cron', 'timezone', 'output.url'],
+    ],
   ] as const;
 
-  it.each(invalid)('refuses %j with 400 naming %s', async (body, field) => {
+  it.each(invalid)('refuses %j with 400 naming %j', async (body, fields) => {
     const { perch } = await perchAt(new FakeClock(FRIDAY_NOON));
     const res = await perch.request('/api/v1/jobs', { json: body });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(field);
+    const { error } = (await res.json()) as { error: { message: string; fields: Array<{ field: string; message: string }> } };
+    expect(error.fields.map((problem) => problem.field)).toEqual(fields);
+    for (const field of fields) expect(error.message).toContain(`'${field}'`);
     expect(((await (await perch.request('/api/v1/jobs')).json()) as { jobs: unknown[] }).jobs).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { checkAndSaveApiKey } from '../../core/claude/key-check.js';
-import { invalidRequest } from '../../core/errors.js';
+import { PerchError, invalidRequest } from '../../core/errors.js';
 import { changeRefusal, cliCommandFor } from '../../core/settings/change-policy.js';
 import { SECURITY_SETTINGS, SPENDING_LIMITS, type Settings } from '../../core/settings/schema.js';
 import { ENVIRONMENT_OVERRIDES, maskSecrets, secretsSet } from '../../core/settings/settings-store.js';
@@ -48,9 +48,14 @@ export function settingsRoutes(context: RouteContext): Router {
         Object.entries(values).map(([name, value]) => [`${group}.${name}`, value] as const),
       );
       if (entries.length === 0) throw invalidRequest('Send the settings to change, e.g. {"claude": {"maxTokens": 2048}}.');
-      for (const [key, value] of entries) {
-        const refusal = changeRefusal(key, core.settings.get(key), value, originOf(res));
-        if (refusal) throw refusal;
+      // Every refused key at once, so a form marks each of them.
+      const refusals = entries.flatMap(([key, value]) => changeRefusal(key, core.settings.get(key), value, originOf(res)) ?? []);
+      const [onlyRefusal, ...moreRefusals] = refusals;
+      if (onlyRefusal && moreRefusals.length === 0) throw onlyRefusal;
+      if (onlyRefusal) {
+        throw new PerchError('forbidden_setting', 403, refusals.map((refusal) => refusal.message).join(' '), {
+          fields: refusals.flatMap((refusal) => refusal.fields ?? []),
+        });
       }
       core.settings.setMany(entries);
       res.json(settingsView(context, res.locals.desktop === true));

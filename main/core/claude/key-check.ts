@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from '@anthropic-ai/sdk/core/error';
 import { PerchError, redactSecrets } from '../errors.js';
+import { inSentence } from '../field-problems.js';
 import type { ApiKeySource } from '../secrets.js';
 import { describeSystemError } from '../system-errors.js';
 
@@ -22,10 +23,7 @@ export interface SavedKey {
 }
 
 /** An upstream message as the end of a sentence: no final period, no Markdown, lower case unless a name starts it. */
-function asClause(text: string): string {
-  const plain = text.replaceAll('`', '').trim().replace(/\.$/, '');
-  return /^[A-Z][a-z]/.test(plain) ? `${plain.charAt(0).toLowerCase()}${plain.slice(1)}` : plain;
-}
+const asClause = (text: string): string => inSentence(text.replaceAll('`', '').trim());
 
 function rejection(error: { status: unknown; apiMessage: string | null }): string {
   const said = asClause(error.apiMessage ?? '');
@@ -77,12 +75,10 @@ export async function checkApiKey(apiKey: string, options: KeyCheckOptions): Pro
   }
 }
 
-export const invalidApiKey = (reason: string): PerchError =>
-  new PerchError(
-    'invalid_api_key',
-    400,
-    `Anthropic did not accept this key: ${reason}. Check that you copied the whole key (it starts with sk-ant-).`,
-  );
+export function invalidApiKey(reason: string): PerchError {
+  const message = `Anthropic did not accept this key: ${reason}. Check that you copied the whole key (it starts with sk-ant-).`;
+  return new PerchError('invalid_api_key', 400, message, { fields: [{ field: 'api_key', message }] });
+}
 
 /**
  * Checks a key with the upstream, then saves it — unless the upstream refused it: then nothing

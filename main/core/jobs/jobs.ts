@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { PerchError, invalidRequest } from '../errors.js';
+import { FieldChecks, PerchError } from '../errors.js';
 import { namesNonPublicHost } from '../network-reach.js';
 import type { ChangeOrigin } from '../settings/change-policy.js';
 import type { Clock } from '../clock.js';
@@ -15,7 +15,7 @@ import {
   type MissedPolicy,
   type NewJob,
 } from './job-store.js';
-import { resolveOutputFile } from './outputs.js';
+import { resolveOutputFile, validOutputUrl } from './outputs.js';
 import { systemTimeZone, validateCron, validateTimeZone } from './schedule.js';
 import type { JobScheduler } from './scheduler.js';
 
@@ -51,38 +51,47 @@ function validOutput(output: JobOutput, origin: ChangeOrigin, outputsDir: string
     ...(output.url !== undefined ? { url: output.url } : {}),
   };
   const desktopCommand = 'save the job in the Perch desktop app';
+  const checks = new FieldChecks();
   if (requested.file !== undefined) {
-    const target = resolveOutputFile(requested.file, outputsDir);
-    if (!target.inside && !path.isAbsolute(requested.file)) {
-      throw invalidRequest(
-        `Invalid field 'output.file': '${requested.file}' leads out of Perch's outputs folder; give a name such as "morning.md".`,
-      );
-    }
-    if (!target.inside && origin !== 'desktop') {
+    const file = requested.file;
+    const target = resolveOutputFile(file, outputsDir);
+    if (!target.inside && !path.isAbsolute(file)) {
+      checks.add('output.file', `'${file}' leads out of Perch's outputs folder; give a name such as "morning.md".`);
+    } else if (!target.inside && origin !== 'desktop') {
       throw new PerchError(
         'forbidden_output',
         403,
-        `A job made through the API writes only inside Perch's outputs folder (${outputsDir}): give 'output.file' a name such as "morning.md". To append to ${requested.file}, ${desktopCommand}.`,
+        `A job made through the API writes only inside Perch's outputs folder (${outputsDir}): give 'output.file' a name such as "morning.md". To append to ${file}, ${desktopCommand}.`,
+        {
+          fields: [
+            {
+              field: 'output.file',
+              message: `Give a name such as "morning.md": it goes in Perch's outputs folder. To append to ${file}, ${desktopCommand}.`,
+            },
+          ],
+        },
       );
     }
   }
   if (requested.url !== undefined) {
-    let url: URL;
-    try {
-      url = new URL(requested.url);
-    } catch {
-      throw invalidRequest(`Invalid field 'output.url': '${requested.url}' is not a URL.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-      throw invalidRequest(`Invalid field 'output.url': use an http or https URL.`);
-    if (namesNonPublicHost(url) && origin !== 'desktop') {
+    const url = checks.check(() => validOutputUrl(requested.url as string));
+    if (url && namesNonPublicHost(url) && origin !== 'desktop') {
       throw new PerchError(
         'forbidden_output',
         403,
         `A job made through the API posts only to public addresses, not to ${url.hostname} (this machine or its local network). To post there, ${desktopCommand}.`,
+        {
+          fields: [
+            {
+              field: 'output.url',
+              message: `Perch posts only to public addresses from here, not to ${url.hostname}. To post there, ${desktopCommand}.`,
+            },
+          ],
+        },
       );
     }
   }
+  checks.finish();
   return origin === 'desktop' ? { ...requested, trusted: true } : requested;
 }
 
@@ -94,28 +103,30 @@ function sameOutput(a: JobOutput, b: JobOutput): boolean {
 
 /** Checks a whole job, whatever mix of fields made it: exactly one schedule, a real zone, text to send. */
 function validJob(job: NewJob, origin: ChangeOrigin, outputsDir: string, outputChanged = true): NewJob {
-  if (!job.name.trim()) throw invalidRequest("Invalid field 'name': give the job a name.");
-  if (!job.prompt.trim()) throw invalidRequest("Invalid field 'prompt': the prompt must not be empty.");
+  // Every wrong field is reported at once, so a form can mark them all together.
+  const checks = new FieldChecks();
+  if (!job.name.trim()) checks.add('name', 'Give the job a name.');
+  if (!job.prompt.trim()) checks.add('prompt', 'The prompt must not be empty.');
   const hasCron = job.cron !== null;
   const hasInterval = job.interval_seconds !== null;
   if (hasCron === hasInterval) {
-    throw invalidRequest(
-      "Invalid fields 'cron' and 'interval_seconds': give exactly one — a cron expression (e.g. \"0 9 * * 1-5\") or an interval in seconds.",
-    );
+    const either = 'Give exactly one: a cron expression (e.g. "0 9 * * 1-5") or an interval in seconds.';
+    checks.add('cron', either);
+    checks.add('interval_seconds', either);
   }
-  const output = outputChanged ? validOutput(job.output, origin, outputsDir) : job.output;
-  if (hasCron) {
-    return {
-      ...job,
-      output,
-      cron: validateCron(job.cron as string),
-      timezone: validateTimeZone(job.timezone ?? systemTimeZone()),
-    };
+  const output = outputChanged ? checks.check(() => validOutput(job.output, origin, outputsDir)) : job.output;
+  if (hasCron && !hasInterval) {
+    const cron = checks.check(() => validateCron(job.cron as string));
+    const timezone = checks.check(() => validateTimeZone(job.timezone ?? systemTimeZone()));
+    checks.finish();
+    return { ...job, output: output as JobOutput, cron: cron as string, timezone: timezone as string };
   }
-  if (!Number.isInteger(job.interval_seconds) || (job.interval_seconds as number) < 1) {
-    throw invalidRequest("Invalid field 'interval_seconds': expected a whole number of seconds, at least 1.");
+  if (hasInterval && (!Number.isInteger(job.interval_seconds) || (job.interval_seconds as number) < 1)) {
+    checks.add('interval_seconds', 'Must be a whole number of seconds, at least 1.');
   }
-  return { ...job, output, timezone: job.timezone === null ? null : validateTimeZone(job.timezone) };
+  const timezone = job.timezone === null ? null : checks.check(() => validateTimeZone(job.timezone as string));
+  checks.finish();
+  return { ...job, output: output as JobOutput, timezone: timezone as string | null };
 }
 
 /** Scheduled prompts, as the API and the UI manage them. */

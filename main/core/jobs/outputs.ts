@@ -2,9 +2,23 @@ import { constants, type PathLike } from 'node:fs';
 import { mkdir, open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { Dispatcher } from 'undici';
+import { invalidField } from '../errors.js';
 import { namesNonPublicHost, NonPublicAddressError, publicOnlyLookup, type Resolver } from '../network-reach.js';
 import { describeSystemError } from '../system-errors.js';
 import type { JobOutput } from './job-store.js';
+
+/** The web address a job's results are posted to, or a 400 about 'output.url' in plain words. */
+export function validOutputUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidField('output.url', `'${text}' is not a web address; give one that starts with https://.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw invalidField('output.url', 'Use an address that starts with https:// (or http://).');
+  return url;
+}
 
 /** A result's POST: JSON text, never following a redirect. */
 export interface PostRequest {

@@ -1,5 +1,5 @@
 import { Cron } from 'croner';
-import { invalidRequest } from '../errors.js';
+import { invalidField } from '../errors.js';
 
 /** When a job runs: a cron expression in a time zone, or a fixed interval. */
 export type JobSchedule = { cron: string; timezone: string } | { intervalSeconds: number };
@@ -15,9 +15,7 @@ export function validateTimeZone(zone: string): string {
   try {
     return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    throw invalidRequest(
-      `Invalid field 'timezone': '${zone}' is not a time zone. Use an IANA name such as Europe/Paris or America/New_York.`,
-    );
+    throw invalidField('timezone', `'${zone}' is not a time zone. Use an IANA name such as Europe/Paris or America/New_York.`);
   }
 }
 
@@ -26,14 +24,15 @@ export function validateCron(expression: string): string {
   const trimmed = expression.trim().replace(/\s+/g, ' ');
   const fields = trimmed.split(' ').length;
   if (fields !== 5 && fields !== 6) {
-    throw invalidRequest(
-      `Invalid field 'cron': expected 5 fields (minute hour day month weekday) or 6 (seconds first), got ${fields}: '${expression}'.`,
+    throw invalidField(
+      'cron',
+      `'${expression}' has ${fields} parts; a cron expression has 5 (minute hour day month weekday) or 6 (seconds first).`,
     );
   }
   try {
     new Cron(trimmed, { paused: true });
   } catch (error) {
-    throw invalidRequest(`Invalid field 'cron': ${(error as Error).message.replace(/^CronPattern: /, '')}.`);
+    throw invalidField('cron', (error as Error).message.replace(/^CronPattern: /, ''));
   }
   return trimmed;
 }

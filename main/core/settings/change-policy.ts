@@ -25,12 +25,14 @@ function loosens(key: keyof typeof SPENDING_LIMITS, from: unknown, to: unknown):
   return to > from;
 }
 
-export const desktopOnly = (what: string): PerchError =>
-  new PerchError(
-    'forbidden_setting',
-    403,
-    `${what} can be changed only in the Perch desktop app or with the CLI on this machine (which can read Perch's files).`,
-  );
+const DESKTOP_ONLY =
+  "can be changed only in the Perch desktop app or with the CLI on this machine (which can read Perch's files)";
+
+export const desktopOnly = (what: string): PerchError => new PerchError('forbidden_setting', 403, `${what} ${DESKTOP_ONLY}.`);
+
+/** A refused setting: named in the message, and in `fields` with a sentence for its form control. */
+const settingRefused = (key: string, why: string): PerchError =>
+  new PerchError('forbidden_setting', 403, `'${key}' ${why}.`, { fields: [{ field: key, message: `This setting ${why}.` }] });
 
 /**
  * Why a client may not move `key` from `current` to `next`, or nothing when it may. A value
@@ -42,18 +44,16 @@ export function changeRefusal(key: string, current: unknown, next: unknown, orig
   if (origin === 'desktop' || isDeepStrictEqual(current, next)) return undefined;
   if (isOneOf(SECURITY_SETTINGS, key)) {
     const reason = SECURITY_SETTINGS[key as keyof typeof SECURITY_SETTINGS];
-    return new PerchError(
-      'forbidden_setting',
-      403,
-      `'${key}' ${reason}, so it changes only in the Perch desktop app or with ${cliCommandFor(key)} on this machine.`,
+    return settingRefused(
+      key,
+      `${reason}, so it changes only in the Perch desktop app or with ${cliCommandFor(key)} on this machine`,
     );
   }
-  if (isDesktopSetting(key)) return desktopOnly(`'${key}'`);
+  if (isDesktopSetting(key)) return settingRefused(key, DESKTOP_ONLY);
   if (isOneOf(SPENDING_LIMITS, key) && loosens(key as keyof typeof SPENDING_LIMITS, current, next)) {
-    return new PerchError(
-      'forbidden_setting',
-      403,
-      `'${key}' protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with ${cliCommandFor(key)} on this machine.`,
+    return settingRefused(
+      key,
+      `protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with ${cliCommandFor(key)} on this machine`,
     );
   }
   return undefined;

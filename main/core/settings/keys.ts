@@ -96,5 +96,7 @@ export function parseSettingText(key: string, text: string): unknown {
 }
 
 function invalidValue(key: string, text: string, expectation: string): PerchError {
-  return new PerchError('invalid_setting', 400, `Invalid value ${JSON.stringify(text)} for '${key}': ${expectation}.`);
+  return new PerchError('invalid_setting', 400, `Invalid value ${JSON.stringify(text)} for '${key}': ${expectation}.`, {
+    fields: [{ field: key, message: `${expectation.charAt(0).toUpperCase()}${expectation.slice(1)}.` }],
+  });
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Conf from 'conf';
 import type { z } from 'zod';
 import { PerchError } from '../errors.js';
+import { fieldProblemsOf, inSentence, type FieldProblem } from '../field-problems.js';
 import { FileVersion, type DirectoryChanges } from '../files/directory-changes.js';
 import { dataFiles } from '../paths.js';
 import { parseSettingText, schemaForKey, unknownSettingError } from './keys.js';
@@ -147,12 +148,12 @@ export class SettingsStore {
           `The settings file already holds invalid values (${formatIssues(parsed.error)}); nothing was changed. Fix them first, e.g. with npx perch config reset <key> on this machine.`,
         );
       }
-      const describe = (issue: z.core.$ZodIssue): string => {
-        const key = keyOf(issue) as string;
-        const value = entries.find(([name]) => name === key)?.[1];
-        return `Invalid value ${JSON.stringify(value)} for '${key}': ${issue.message}.`;
+      const problems = fieldProblemsOf(relevant, (issue) => keyOf(issue) as string);
+      const describe = ({ field, message }: FieldProblem): string => {
+        const value = entries.find(([name]) => name === field)?.[1];
+        return `Invalid value ${JSON.stringify(value)} for '${field}': ${inSentence(message)}.`;
       };
-      throw new PerchError('invalid_setting', 400, relevant.map(describe).join(' '));
+      throw new PerchError('invalid_setting', 400, problems.map(describe).join(' '), { fields: problems });
     }
     this.conf.store = next;
     this.fileVersion.invalidate();

@@ -3,7 +3,7 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { PermissionResult, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
-import { PerchError, invalidRequest, notFound } from '../errors.js';
+import { PerchError, invalidField, invalidRequest, notFound } from '../errors.js';
 import type { PerchEventBus } from '../events.js';
 import type { JobTasks } from '../jobs/scheduler.js';
 import type { ChangeOrigin } from '../settings/change-policy.js';
@@ -186,7 +186,7 @@ export class TaskService {
   /** Starts a task: refused at once when the workspace, mode or budget does not allow it. */
   create(input: NewTaskInput, origin: ChangeOrigin): TaskJson {
     const prompt = input.prompt.trim();
-    if (!prompt) throw invalidRequest("Invalid field 'prompt': tell the agent what to do.");
+    if (!prompt) throw invalidField('prompt', 'Tell the agent what to do.');
     const workspace = this.options.workspaces.resolve(input.workspace);
     const mode = input.permission_mode ?? 'default';
     if (mode === 'bypassPermissions') this.checkBypass(input.unattended === true, origin);
@@ -228,7 +228,7 @@ export class TaskService {
   followUp(id: string, prompt: string): TaskJson {
     const task = this.store.require(id);
     const text = prompt.trim();
-    if (!text) throw invalidRequest("Invalid field 'prompt': say what the agent should do next.");
+    if (!text) throw invalidField('prompt', 'Say what the agent should do next.');
     if (!SETTLED_STATUSES.has(task.status)) {
       throw new PerchError(
         'task_busy',
@@ -281,7 +281,7 @@ export class TaskService {
       decision.decision === 'allow' &&
       !decision.answers
     ) {
-      throw invalidRequest('Invalid field \'answers\': answer Claude\'s question with {"answers": {"<question>": "<answer>"}}.');
+      throw invalidField('answers', 'Answer Claude\'s question with {"answers": {"<question>": "<answer>"}}.');
     }
     const status = decision.decision === 'allow' ? 'allowed' : 'denied';
     const message = decision.message?.trim() || null;

@@ -27,11 +27,19 @@ export async function resolveConnection(bridge: PerchBridge | undefined = window
 }
 
 /** An error answer from Perch, with its type so the UI can say what to do. */
+/** A field the service found wrong: its dotted path in the request, and a sentence about it. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly type: string,
     message: string,
+    /** The fields at fault, when the request had fields wrong (400) or may not change them (403). */
+    readonly fields: readonly FieldProblem[] = [],
   ) {
     super(message);
   }
@@ -58,11 +66,12 @@ type UnauthorizedListener = () => void;
 
 async function errorOf(response: Response): Promise<ApiError> {
   try {
-    const body = (await response.json()) as { error?: { type?: string; message?: string } };
+    const body = (await response.json()) as { error?: { type?: string; message?: string; fields?: FieldProblem[] } };
     return new ApiError(
       response.status,
       body.error?.type ?? 'error',
       body.error?.message ?? `Perch answered ${response.status}.`,
+      Array.isArray(body.error?.fields) ? body.error.fields : [],
     );
   } catch {
     return new ApiError(response.status, 'error', `Perch answered ${response.status}.`);

@@ -1,5 +1,5 @@
 import { Fragment, useEffect, useState, type ReactNode } from 'react';
-import { messageOf } from '../api/client';
+import { ApiError, messageOf } from '../api/client';
 
 /** What is wrong, by the id of the control it is about. */
 export type Problems<Id extends string> = Partial<Record<Id, string>>;
@@ -99,60 +99,6 @@ export function urlProblem(text: string): string | undefined {
   return 'Enter a full web address that starts with https:// (or http://).';
 }
 
-// What the service refused, put next to the field it is about.
-
-/** The service's words for a bad value, made plain ("Too small: expected number to be >=1" → "Must be at least 1."). */
-function plainDetail(detail: string): string {
-  const text = detail.trim().replace(/\.$/, '');
-  const rules: Array<[RegExp, (match: RegExpExecArray) => string]> = [
-    [/^Too small: expected number to be >=(\S+)$/, (m) => `Must be at least ${m[1]}`],
-    [/^Too small: expected number to be >(\S+)$/, (m) => `Must be more than ${m[1]}`],
-    [/^Too big: expected number to be <=(\S+)$/, (m) => `Must be at most ${m[1]}`],
-    [/^Too big: expected number to be <(\S+)$/, (m) => `Must be less than ${m[1]}`],
-    [/^Too small: expected string to have >=1 characters?$/, () => 'Must not be empty'],
-    [/expected int, received number/, () => 'Must be a whole number'],
-    [/^Invalid URL$/i, () => 'Enter a full web address that starts with https://'],
-  ];
-  for (const [pattern, say] of rules) {
-    const match = pattern.exec(text);
-    if (match) return `${say(match)}.`;
-  }
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}.`;
-}
-
-const NEXT = String.raw`(?=\s+Invalid (?:field|value) |$)`;
-
-/**
- * Splits a refusal from the service into problems by field (keyed by the API's dotted path) and
- * the rest. The service names a field as `Invalid field 'cron': …`, `Invalid value 0 for
- * 'claude.maxTokens': …`, or by starting with `'budget.dailyUsd' …`.
- */
-function problemsInMessage(message: string, paths: readonly string[]): { byPath: Record<string, string>; rest?: string } {
-  const byPath: Record<string, string> = {};
-  const known = new Set(paths);
-  let rest = message;
-  const named = new RegExp(String.raw`Invalid (?:field '([^']+)'|value .*? for '([^']+)'): (.+?)${NEXT}`, 'gs');
-  for (const match of message.matchAll(named)) {
-    const path = match[1] ?? match[2] ?? '';
-    if (!known.has(path) || byPath[path]) continue;
-    byPath[path] = plainDetail(match[3] ?? '');
-    rest = rest.replace(match[0], '');
-  }
-  if (Object.keys(byPath).length === 0) {
-    const leading = /^'([^']+)' (.+)$/s.exec(message);
-    const mentioned = [...message.matchAll(/'([^']+)'/g)].map((match) => match[1] ?? '').filter((path) => known.has(path));
-    if (leading?.[1] && known.has(leading[1])) {
-      byPath[leading[1]] = `This setting ${leading[2] ?? ''}`;
-      rest = '';
-    } else if (new Set(mentioned).size === 1 && mentioned[0]) {
-      byPath[mentioned[0]] = message.replaceAll(`'${mentioned[0]}'`, 'this field');
-      rest = '';
-    }
-  }
-  rest = rest.trim();
-  return rest ? { byPath, rest } : { byPath };
-}
-
 /**
  * A form's field errors: the browser's own checks (all at once, from the first Save on, and
  * again as the person types), and the service's refusals placed next to their fields until the
@@ -205,14 +151,17 @@ export function useFieldErrors<Id extends string>({
      */
     refusal: (error: unknown, at?: Id): string | undefined => {
       const message = messageOf(error);
-      const { byPath, rest } = problemsInMessage(message, Object.keys(paths));
+      // The service lists the fields it refused (`error.fields`), each with a sentence about it.
+      const refusedFields = error instanceof ApiError ? error.fields : [];
       const next: Partial<Record<Id, { problem: string; value: unknown }>> = {};
-      for (const [path, problem] of Object.entries(byPath)) {
-        const id = paths[path];
-        if (id) next[id] = { problem, value: values[id] };
+      const elsewhere: string[] = [];
+      for (const { field, message: problem } of refusedFields) {
+        const id = paths[field];
+        if (id) next[id] ??= { problem, value: values[id] };
+        else elsewhere.push(`${field}: ${problem}`);
       }
       // A refusal about one field that does not name it (a key Anthropic turned down) goes where the caller says.
-      if (at && Object.keys(next).length === 0) {
+      if (at && refusedFields.length === 0) {
         setRefused({ [at]: { problem: message, value: values[at] } } as Partial<Record<Id, { problem: string; value: unknown }>>);
         setFocusAmong({ ids: [at] });
         return undefined;
@@ -220,7 +169,7 @@ export function useFieldErrors<Id extends string>({
       setRefused(next);
       if (Object.keys(next).length === 0) return message;
       setFocusAmong({ ids: Object.keys(next) });
-      return rest;
+      return elsewhere.length > 0 ? elsewhere.join(' ') : undefined;
     },
     /** Forgets every problem (a form closed or saved). */
     clear: (): void => {
