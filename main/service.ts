@@ -46,12 +46,47 @@ const DEFAULT_HTTP_TIMEOUTS: HttpTimeouts = {
 /** Enough for every editor, script and browser tab at once; a runaway client cannot hold thousands of sockets. */
 const DEFAULT_MAX_CONNECTIONS = 1024;
 
+const MALFORMED_HEADER = 'a header is malformed';
+const BODY_FRAMING = 'its body does not match its Content-Length or Transfer-Encoding header';
+const LINE_ENDINGS = 'its lines do not end in CR LF (\\r\\n)';
+
+/** What is wrong with a request Node's HTTP parser refused, in words: its codes (HPE_…) mean nothing to people. */
+const PARSE_PROBLEMS: Partial<Record<string, string>> = {
+  HPE_INVALID_HEADER_TOKEN: MALFORMED_HEADER,
+  HPE_INVALID_HEADER_VALUE: MALFORMED_HEADER,
+  HPE_UNEXPECTED_SPACE: MALFORMED_HEADER,
+  HPE_INVALID_METHOD: 'its method is not an HTTP method',
+  HPE_INVALID_URL: 'its path holds characters a URL cannot',
+  HPE_INVALID_CONSTANT: 'its first line is not of the form METHOD PATH HTTP/1.1',
+  HPE_INVALID_VERSION: 'it is neither HTTP/1.1 nor HTTP/1.0',
+  HPE_INVALID_CHUNK_SIZE: BODY_FRAMING,
+  HPE_INVALID_TRANSFER_ENCODING: BODY_FRAMING,
+  HPE_UNEXPECTED_CONTENT_LENGTH: BODY_FRAMING,
+  HPE_INVALID_CONTENT_LENGTH: BODY_FRAMING,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: BODY_FRAMING,
+  HPE_CR_EXPECTED: LINE_ENDINGS,
+  HPE_LF_EXPECTED: LINE_ENDINGS,
+  HPE_INVALID_EOF_STATE: 'it ended before it was complete',
+};
+
+/**
+ * The words for a parse error. The parser's reason comes first where it is more precise than
+ * the code: a bare LF after the version is HPE_INVALID_VERSION, a chunk longer than it claims
+ * is the catch-all HPE_STRICT ("Expected LF after chunk data").
+ */
+function parseProblem(error: { code?: string | undefined; reason?: unknown }): string {
+  const reason = typeof error.reason === 'string' ? error.reason : '';
+  if (/chunk/i.test(reason)) return BODY_FRAMING;
+  if (/\b(CR)?LF\b/.test(reason)) return LINE_ENDINGS;
+  return (error.code === undefined ? undefined : PARSE_PROBLEMS[error.code]) ?? 'it is malformed';
+}
+
 /**
  * Node's HTTP parser refuses some requests before Perch sees them (malformed framing, headers
  * too large, too slow to arrive). Answer those in Perch's error shape too; the top-level
  * `type: "error"` makes it the /v1 shape as well, since the path is not known yet.
  */
-function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(error: NodeJS.ErrnoException & { reason?: unknown }, socket: Duplex): void {
   const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || inProgress?.headersSent || error.code === 'ECONNRESET') {
     socket.destroy();
@@ -59,10 +94,10 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   }
   const [status, type, message] =
     error.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'headers_too_large', 'The request headers are too large (at most 16 KB).']
+      ? [431, 'headers_too_large', 'The request headers are too large (at most 16 KB in all); send fewer or shorter headers.']
       : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'request_timeout', 'The request took too long to arrive; send it again.']
-        : [400, 'invalid_request_error', `The request is not valid HTTP (${error.code ?? 'malformed'}).`];
+        : [400, 'invalid_request_error', `The request is not valid HTTP: ${parseProblem(error)}. Correct it and send it again.`];
   const body = JSON.stringify({ type: 'error', error: { type, message } });
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n` +
@@ -122,7 +157,7 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number): 
     return new PerchError(
       'port_in_use',
       500,
-      `Port ${port} on ${host} is already in use by another program. Stop that program, or run \`npx perch serve --port ${port + 1}\` (or \`npx perch config set api.port ${port + 1}\`).`,
+      `Port ${port} on ${host} is already in use by another program. Stop that program or choose another port: for this run, npx perch serve --port ${port + 1}; to keep it, npx perch config set api.port ${port + 1}.`,
     );
   }
   if (error.code === 'EACCES') {

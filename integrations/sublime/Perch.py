@@ -47,7 +47,7 @@ class _Answer(threading.Thread):
         panel = _panel(self.window)
         _append(panel, "\n## %s\n\n" % self.title)
         if not token:
-            _append(panel, "No Perch token found: run `npx perch token` and put it in Perch.sublime-settings.\n")
+            _append(panel, "No Perch token found: run npx perch token and put it in Perch.sublime-settings.\n")
             return
         try:
             perch_client.stream(base_url, token, self.path, self.body, lambda text: _append(panel, text), lambda: self.cancelled)

@@ -85,7 +85,7 @@ def discover(service_url="", data_dir="", env=None):
     return None, token
 
 
-NOT_RUNNING = "Perch is not running%s. Start it with `npx perch serve` or open the Perch app."
+NOT_RUNNING = "Perch is not running%s. Start it with: npx perch serve (or open the Perch app)."
 
 
 def prove(base_url, token, timeout=10):
@@ -110,7 +110,7 @@ def prove(base_url, token, timeout=10):
     if (loopback and port != own_port) or not hmac.compare_digest(expected, proof.encode("ascii", "replace")):
         raise PerchError(
             "The service at %s could not prove it holds your Perch token, so the token was not sent. "
-            "If Perch runs there, the token changed: check `npx perch token`." % base_url,
+            "If Perch runs there, the token changed: check the token with: npx perch token." % base_url,
             401,
         )
 

@@ -123,7 +123,7 @@ export async function daemonStart(context: DaemonContext, dataDirFlag: string | 
   if (other) {
     // A second service on the same data folder would share its database and token: refuse.
     out.stdout(
-      `Perch is already running at ${other.url} (pid ${other.pid}), started by a service or \`perch serve\`; not starting another.`,
+      `Perch is already running at ${other.url} (pid ${other.pid}), started by a service or by perch serve; not starting another.`,
     );
     return 0;
   }
@@ -201,7 +201,7 @@ export async function daemonStart(context: DaemonContext, dataDirFlag: string | 
     `perch: Perch (pid ${pid}) did not answer within ${Math.round(context.startTimeoutMs / 1000)} s; it is still running. The end of ${logFile}:`,
   );
   printLogTail(out, logFile, startOffset);
-  out.stderr('Stop it with `npx perch daemon stop`.');
+  out.stderr('Stop it with: npx perch daemon stop');
   return 1;
 }
 
@@ -228,7 +228,7 @@ export async function daemonStop(context: DaemonContext, dataDirFlag: string | u
     const other = runningPerch(dataDir);
     if (other) {
       out.stderr(
-        `perch: Perch at ${other.url} (pid ${other.pid}) was not started by \`perch daemon\`: stop it where it was started (\`npx perch service uninstall\`, or Ctrl-C in its terminal).`,
+        `perch: Perch at ${other.url} (pid ${other.pid}) was not started by perch daemon: stop it where it was started (with npx perch service uninstall, or Ctrl-C in its terminal).`,
       );
       return 1;
     }
@@ -288,7 +288,7 @@ export function addDaemonCommand(program: Command, environment: CliEnvironment):
   const context = (): DaemonContext => defaultDaemonContext(environment.env, environment.out);
   const daemon = program
     .command('daemon')
-    .description('run `perch serve` in the background without a service manager (output in logs/daemon.log)');
+    .description('run perch serve in the background without a service manager (output in logs/daemon.log)');
   daemon
     .command('start')
     .description('start it and wait until it answers (already running: says so)')

@@ -39,9 +39,7 @@ export async function serve(options: ServeOptions, out: Output): Promise<Running
   out.stdout(`  Model:      ${settings.claude.model} via ${settings.claude.upstreamUrl}`);
   out.stdout(`  Data:       ${core.dataDir}`);
   if (keyOrigin === undefined) {
-    out.stdout(
-      '  API key:    not set — chat answers 503 until you set ANTHROPIC_API_KEY or run `npx perch config set apiKey -`.',
-    );
+    out.stdout('  API key:    not set — chat answers 503 until you set ANTHROPIC_API_KEY or run: npx perch config set apiKey -');
   } else {
     out.stdout(`  API key:    set${keyOrigin === 'environment' ? ' (from ANTHROPIC_API_KEY)' : ''}`);
   }

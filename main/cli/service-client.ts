@@ -3,7 +3,7 @@ import { newProofNonce, secretsMatch, TokenStore, tokenProof } from '../core/sec
 import { SettingsStore } from '../core/settings/settings-store.js';
 import { SseReader, type ServerSentEvent } from '../core/sse-reader.js';
 
-const START_HINT = 'Start it with `npx perch serve` or open the Perch app';
+const START_HINT = 'Start it with npx perch serve or open the Perch app';
 
 /** Perch is not there to talk to: not started, gone, or something else holds its port. */
 export class ServiceDownError extends Error {

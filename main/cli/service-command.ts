@@ -196,7 +196,7 @@ function systemdManager(context: ServiceContext): ServiceManager {
       const disable = await systemctl('disable', '--now', SYSTEMD_UNIT);
       if (disable.code !== 0) {
         notes.push(
-          `Could not stop it (${disable.missing ? unreachable(disable) : firstLine(disable)}); if it is still running, stop it with \`systemctl --user stop ${SYSTEMD_UNIT}\` or log out.`,
+          `Could not stop it (${disable.missing ? unreachable(disable) : firstLine(disable)}); if it is still running, log out or stop it with: systemctl --user stop ${SYSTEMD_UNIT}`,
         );
       }
       removeFile(file);
@@ -353,9 +353,7 @@ function taskSchedulerManager(context: ServiceContext, dataDir: string): Service
         const removal = await schtasks('/Delete', '/TN', WINDOWS_TASK, '/F');
         if (removal.code !== 0) return { failed: `schtasks /Delete failed: ${firstLine(removal)}` };
       } else if (query.missing) {
-        notes.push(
-          `${notAvailable}: if the task is still registered, remove it with \`schtasks /Delete /TN ${WINDOWS_TASK} /F\`.`,
-        );
+        notes.push(`${notAvailable}: if the task is still registered, remove it with: schtasks /Delete /TN ${WINDOWS_TASK} /F`);
       }
       removeFile(file);
       return { removed: true, stopped: registered, notes };
@@ -381,7 +379,7 @@ function serviceManager(context: ServiceContext, dataDir: string): ServiceManage
   if (context.platform === 'darwin') return launchdManager(context, dataDir);
   if (context.platform === 'win32') return taskSchedulerManager(context, dataDir);
   throw new Error(
-    `\`perch service\` supports Linux (systemd), macOS (launchd) and Windows (Task Scheduler), not ${context.platform}.`,
+    `perch service supports Linux (systemd), macOS (launchd) and Windows (Task Scheduler), not ${context.platform}.`,
   );
 }
 
@@ -409,7 +407,7 @@ function environmentNotes(context: ServiceContext, choice: DataDirChoice): strin
       `  ${pipe} | npx perch config set apiKey -${suffix}`,
     );
   } else if (!stored) {
-    notes.push(`No API key is stored: chat answers 503 until you run \`npx perch config set apiKey -${suffix}\`.`);
+    notes.push(`No API key is stored: chat answers 503 until you run: npx perch config set apiKey -${suffix}`);
   }
   const carried: Array<[string, string]> = [
     ['PERCH_PORT', 'api.port'],
@@ -421,13 +419,13 @@ function environmentNotes(context: ServiceContext, choice: DataDirChoice): strin
     const value = context.env[variable];
     if (value) {
       notes.push(
-        `${variable} is set in this shell but is not carried into the service; to keep it, run \`npx perch config set ${key} ${value}${suffix}\`.`,
+        `${variable} is set in this shell but is not carried into the service; to keep it, run: npx perch config set ${key} ${value}${suffix}`,
       );
     }
   }
   if (/[\\/]_npx[\\/]/.test(context.installation.entry)) {
     notes.push(
-      `This Perch runs from npx's cache (${context.installation.entry}), which npm may clean: install Perch (a clone, or npm install -g) and run \`perch service install\` from there.`,
+      `This Perch runs from npx's cache (${context.installation.entry}), which npm may clean: install Perch (a clone, or npm install -g) and run perch service install from there.`,
     );
   }
   return notes;
@@ -455,7 +453,7 @@ export async function serviceInstall(context: ServiceContext, dataDirFlag: strin
     return 1;
   }
   if (activation.done) {
-    out.stdout(`It runs \`perch serve\` now and at every login, and restarts it if it fails.`);
+    out.stdout('It runs perch serve now and at every login, and restarts it if it fails.');
     for (const note of activation.notes ?? []) out.stdout(note);
   } else {
     out.stdout(`It is not enabled yet: ${activation.reason}.`);
@@ -464,12 +462,13 @@ export async function serviceInstall(context: ServiceContext, dataDirFlag: strin
   }
   if (other) {
     out.stdout(
-      `Perch is already running at ${other.url} (pid ${other.pid}): the service cannot listen on the same port until it stops (\`npx perch daemon stop\` if you started it that way).`,
+      `Perch is already running at ${other.url} (pid ${other.pid}): the service cannot listen on the same port until it stops (if you started it with perch daemon, stop it with npx perch daemon stop).`,
     );
   }
   for (const note of environmentNotes(context, choice)) out.stdout(note);
   const suffix = dataDirSuffix(choice, context.platform);
-  out.stdout(`Check it with \`npx perch service status${suffix}\`; read its log with \`npx perch service logs${suffix}\`.`);
+  out.stdout(`Check it with: npx perch service status${suffix}`);
+  out.stdout(`Read its log with: npx perch service logs${suffix}`);
   return 0;
 }
 
@@ -503,11 +502,9 @@ export async function serviceStatus(context: ServiceContext, dataDirFlag: string
   if (!state.installed) {
     out.stdout(`Perch's service is not installed (${manager.name}: ${manager.file}).`);
     if (runtime) {
-      out.stdout(
-        `Perch is running anyway at ${runtime.url} (pid ${runtime.pid}), started by \`perch serve\` or \`perch daemon\`.`,
-      );
+      out.stdout(`Perch is running anyway at ${runtime.url} (pid ${runtime.pid}), started by perch serve or perch daemon.`);
     }
-    out.stdout(`Install it with \`npx perch service install${suffix}\`.`);
+    out.stdout(`Install it with: npx perch service install${suffix}`);
     return 1;
   }
   out.stdout(`Perch's service is installed: ${manager.file}`);
@@ -577,7 +574,7 @@ export function addServiceCommand(program: Command, environment: CliEnvironment)
   const context = (): ServiceContext => defaultServiceContext(environment.env, environment.out, environment.signal);
   const service = program
     .command('service')
-    .description('run `perch serve` at login, restarted if it fails (systemd user unit, launchd agent, scheduled task)');
+    .description('run perch serve at login, restarted if it fails (systemd user unit, launchd agent, scheduled task)');
   service
     .command('install')
     .description('install and start the service (again: updates it)')

@@ -65,7 +65,7 @@ function systemdEnvironment(name: string, value: string): string {
 export function systemdUnit(definition: ServiceDefinition): string {
   const command = [definition.node, definition.entry, 'serve', ...definition.serveArgs].map(systemdQuote).join(' ');
   return [
-    '# Written by `perch service install`; `perch service uninstall` removes it.',
+    '# Written by perch service install; perch service uninstall removes it.',
     '[Unit]',
     'Description=Perch: Claude, always at hand (local API and web UI)',
     // A service that cannot start (its port taken by another program) gives up after a few
@@ -107,7 +107,7 @@ export function launchdPlist(definition: ServiceDefinition, logsDir: string): st
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">',
-    '<!-- Written by `perch service install`; `perch service uninstall` removes it. -->',
+    '<!-- Written by perch service install; perch service uninstall removes it. -->',
     '<plist version="1.0">',
     '<dict>',
     '  <key>Label</key>',
@@ -184,7 +184,7 @@ export function windowsTaskXml(definition: ServiceDefinition, userId: string): s
     '<?xml version="1.0" encoding="UTF-16"?>',
     '<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">',
     '  <RegistrationInfo>',
-    '    <Description>Perch: Claude, always at hand (local API and web UI). Written by `perch service install`.</Description>',
+    '    <Description>Perch: Claude, always at hand (local API and web UI). Written by perch service install.</Description>',
     `    <URI>\\${WINDOWS_TASK}</URI>`,
     '  </RegistrationInfo>',
     '  <Triggers>',

@@ -369,7 +369,7 @@ async function runTask(
   } catch (error) {
     if ((error as Error).name === 'AbortError') {
       out.stderr(
-        `\nLeft the task running: follow it with \`npx perch task --follow ${task.id}\`, stop it with \`npx perch task --stop ${task.id}\`.`,
+        `\nLeft the task running. Follow it with: npx perch task --follow ${task.id}\nStop it with: npx perch task --stop ${task.id}`,
       );
     }
     throw error;

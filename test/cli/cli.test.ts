@@ -146,8 +146,10 @@ describe('perch serve', () => {
       const result = await runPerch(['serve', '--port', String(port)], { env: serveEnv(temporaryDataDir()) });
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
-        `perch: Port ${port} on 127.0.0.1 is already in use by another program. Stop that program, or run \`npx perch serve --port ${port + 1}\` (or \`npx perch config set api.port ${port + 1}\`).\n`,
+        `perch: Port ${port} on 127.0.0.1 is already in use by another program. Stop that program or choose another port: for this run, npx perch serve --port ${port + 1}; to keep it, npx perch config set api.port ${port + 1}.\n`,
       );
+      // Plain words: the commands are not wrapped in Markdown backticks.
+      expect(result.stderr).not.toContain('`');
     } finally {
       blocker.close();
     }

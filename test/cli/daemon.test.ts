@@ -164,7 +164,10 @@ describe('perch daemon', () => {
       expect(existsSync(pidFile(dataDir))).toBe(false);
       const stop = await daemon(['stop'], dataDir, env);
       expect(stop.code).toBe(1);
-      expect(stop.stderr).toContain('was not started by `perch daemon`');
+      expect(stop.stderr).toContain(
+        'was not started by perch daemon: stop it where it was started (with npx perch service uninstall, or Ctrl-C in its terminal).',
+      );
+      expect(`${start.stdout}${stop.stderr}`).not.toContain('`');
     },
     SLOW,
   );

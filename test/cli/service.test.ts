@@ -450,11 +450,14 @@ describe('perch service on Linux (systemd user unit)', () => {
     expect(machine.output()).not.toMatch(/apiKey|API key/);
   });
 
-  it('points at `perch config set` for PERCH_PORT, which the service does not inherit', async () => {
+  it('points at perch config set for PERCH_PORT, which the service does not inherit', async () => {
     const machine = fakeMachine('linux', { env: { PERCH_PORT: '9000' } });
     await serviceInstall(machine.context, undefined);
-    expect(machine.output()).toContain('PERCH_PORT is set in this shell but is not carried into the service');
-    expect(machine.output()).toContain('npx perch config set api.port 9000');
+    expect(machine.output()).toContain(
+      'PERCH_PORT is set in this shell but is not carried into the service; to keep it, run: npx perch config set api.port 9000',
+    );
+    expect(machine.output()).toContain('Check it with: npx perch service status');
+    expect(machine.output()).not.toContain('`');
     expect(readFileSync(unitPath(machine.home), 'utf8')).not.toContain('9000');
   });
 
@@ -528,7 +531,8 @@ describe('perch service on Linux (systemd user unit)', () => {
     expect(existsSync(unitPath(machine.home))).toBe(false);
     expect(() => lstatSync(link)).toThrow();
     expect(machine.output()).toContain(`Removed Perch's systemd user unit: ${unitPath(machine.home)}`);
-    expect(machine.output()).toContain('systemctl --user stop perch.service');
+    expect(machine.output()).toContain('log out or stop it with: systemctl --user stop perch.service');
+    expect(machine.output()).not.toContain('`');
   });
 });
 
@@ -560,7 +564,8 @@ describe('perch service on macOS (launchd agent)', () => {
     });
     expect(await serviceInstall(machine.context, undefined)).toBe(0);
     expect(machine.calls.at(-1)).toEqual(['launchctl', 'load', '-w', plistPath(machine.home)]);
-    expect(machine.output()).toContain('It runs `perch serve` now and at every login');
+    expect(machine.output()).toContain('It runs perch serve now and at every login');
+    expect(machine.output()).not.toContain('`');
   });
 
   it('without a GUI session (over SSH) says how to load it later, and still exits 0', async () => {

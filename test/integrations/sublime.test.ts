@@ -84,7 +84,7 @@ describe('the Sublime Text plugin', () => {
       );
       const [squatted, unrecorded, discovered] = out.trim().split('\n');
       expect(squatted).toMatch(/^401 .*could not prove it holds your Perch token, so the token was not sent/);
-      expect(unrecorded).toBe('0 Perch is not running. Start it with `npx perch serve` or open the Perch app.');
+      expect(unrecorded).toBe('0 Perch is not running. Start it with: npx perch serve (or open the Perch app).');
       expect(discovered).toBe('(None, None)');
       expect(JSON.stringify(squatter.seen)).not.toContain('secret-token-value');
     } finally {

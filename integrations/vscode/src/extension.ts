@@ -14,7 +14,7 @@ async function connection(context: vscode.ExtensionContext): Promise<{ baseUrl: 
   const baseUrl = found.baseUrl;
   if (!baseUrl) {
     void vscode.window.showErrorMessage(
-      'Perch: Perch is not running. Start it with `npx perch serve` or open the Perch app (or set perch.serviceUrl).',
+      'Perch: Perch is not running. Start it with: npx perch serve (or open the Perch app, or set perch.serviceUrl).',
     );
     return undefined;
   }
@@ -23,7 +23,7 @@ async function connection(context: vscode.ExtensionContext): Promise<{ baseUrl: 
   // Asked once, then kept in VS Code's secret storage.
   const entered = await vscode.window.showInputBox({
     title: 'Perch API token',
-    prompt: 'Run `npx perch token` in a terminal and paste the token here.',
+    prompt: 'Run npx perch token in a terminal and paste the token here.',
     password: true,
     ignoreFocusOut: true,
   });

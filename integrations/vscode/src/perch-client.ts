@@ -41,7 +41,7 @@ export class SseReader {
 }
 
 const notRunning = (baseUrl: string): PerchRequestError =>
-  new PerchRequestError(0, `Perch is not running at ${baseUrl}. Start it with \`npx perch serve\` or open the Perch app.`);
+  new PerchRequestError(0, `Perch is not running at ${baseUrl}. Start it with: npx perch serve (or open the Perch app).`);
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
@@ -70,7 +70,7 @@ export async function provePerch(baseUrl: string, token: string, signal?: AbortS
   if (!samePort || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
     throw new PerchRequestError(
       401,
-      `The service at ${baseUrl} could not prove it holds your Perch token, so the token was not sent. If Perch runs there, the token changed: run \`npx perch token\` and enter it again.`,
+      `The service at ${baseUrl} could not prove it holds your Perch token, so the token was not sent. If Perch runs there, the token changed: run npx perch token and enter it again.`,
     );
   }
 }
