@@ -4,7 +4,8 @@
  *   assets/icon.svg      → assets/icon.png (1024², electron-builder makes the .icns and .ico from it)
  *                          and assets/icons/NxN.png (the Linux icon set)
  *   assets/tray/tray.svg → assets/tray/*.png: macOS template images (black and alpha only) and
- *                          coloured images for Windows and Linux, each plain and "busy" (with a dot)
+ *                          coloured images for Windows and Linux, each plain, "busy" (with a dot)
+ *                          and "attention" (a larger badge with an exclamation mark: a task needs you)
  *
  * Run it after changing either SVG (`npm run icons`) and commit the PNGs: packaging and CI never render.
  * Chromium rasterises every size from the vector source, so 16 px is drawn at 16 px, not shrunk.
@@ -22,6 +23,8 @@ const chromiumPath = process.env.PERCH_CHROMIUM ?? '/usr/bin/chromium';
 const ACCENT = '#C4552D';
 const CREAM = '#FFF6EE';
 const GOLD = '#F5B83D';
+/** The exclamation mark on the gold badge: near-black brown, well over 4.5:1 against gold. */
+const INK = '#2B1408';
 
 const APP_ICON_SIZES = [16, 32, 48, 64, 128, 256, 512] as const;
 
@@ -45,6 +48,24 @@ function withBadge(content: string, dotColor: string): string {
     '<defs><mask id="badge-gap"><rect width="64" height="64" fill="#fff"/>' +
     '<circle cx="55" cy="9" r="11" fill="#000"/></mask></defs>' +
     `<g mask="url(#badge-gap)">${content}</g><circle cx="55" cy="9" r="8" fill="${dotColor}"/>`
+  );
+}
+
+/**
+ * The attention badge: larger than the busy dot, with an exclamation mark — knocked out of the
+ * badge in a template image (macOS tints what is left), drawn dark on gold in the coloured one.
+ */
+function withAttention(content: string, badgeColor: string, markColor?: string): string {
+  const mark = '<rect x="48" y="3.5" width="4" height="13" rx="2"/><circle cx="50" cy="21.5" r="2.4"/>';
+  const knockout = markColor === undefined;
+  return (
+    '<defs><mask id="attention-gap"><rect width="64" height="64" fill="#fff"/>' +
+    '<circle cx="50" cy="14" r="17" fill="#000"/></mask>' +
+    (knockout ? `<mask id="attention-mark"><rect width="64" height="64" fill="#fff"/><g fill="#000">${mark}</g></mask>` : '') +
+    '</defs>' +
+    `<g mask="url(#attention-gap)">${content}</g>` +
+    `<circle cx="50" cy="14" r="14" fill="${badgeColor}"${knockout ? ' mask="url(#attention-mark)"' : ''}/>` +
+    (knockout ? '' : `<g fill="${markColor}">${mark}</g>`)
   );
 }
 
@@ -76,6 +97,8 @@ function outputs(): Output[] {
     ...tray('trayBusyTemplate', canvas(withBadge(template, '#000'))),
     ...tray('tray', canvas(coloured)),
     ...tray('tray-busy', canvas(withBadge(coloured, GOLD))),
+    ...tray('trayAttentionTemplate', canvas(withAttention(template, '#000'))),
+    ...tray('tray-attention', canvas(withAttention(coloured, GOLD, INK))),
   ];
 }
 

@@ -6,10 +6,17 @@ export interface WaitingTask {
   title: string;
 }
 
+/**
+ * What the tray icon shows: nothing going on, Perch at work (an answer streaming, a job just
+ * finished), or a task waiting for the person's answer — which wins, since it is the one that
+ * needs them.
+ */
+export type TrayState = 'idle' | 'busy' | 'needs-you';
+
 export interface ActivityOptions {
   events: PerchEventBus;
-  /** Told whenever the tray should switch between its idle and busy icons. */
-  onBusyChange: (busy: boolean) => void;
+  /** Told whenever the tray should switch icons. */
+  onStateChange: (state: TrayState) => void;
   /** Told whenever the tasks waiting for a person change (the tray's "Task needs you" line). */
   onWaitingChange?: (waiting: WaitingTask[]) => void;
   /** How long the icon shows that a scheduled job just finished. */
@@ -17,15 +24,15 @@ export interface ActivityOptions {
 }
 
 /**
- * Whether the tray shows activity: while an answer is streaming, while a task waits for a
- * person, and for a moment after a scheduled job finishes. Driven by the core's events; no
- * timers run while nothing happens.
+ * What the tray shows: busy while an answer is streaming and for a moment after a scheduled job
+ * finishes, "needs you" while a task waits for a person. Driven by the core's events; no timers
+ * run while nothing happens.
  */
 export class TrayActivity {
   private readonly streaming = new Set<string>();
   private readonly waiting = new Map<string, string>();
   private jobFlash: NodeJS.Timeout | undefined;
-  private busy = false;
+  private shown: TrayState = 'idle';
   private readonly unsubscribe: () => void;
 
   constructor(private readonly options: ActivityOptions) {
@@ -71,8 +78,8 @@ export class TrayActivity {
     return [...this.waiting].map(([task_id, title]) => ({ task_id, title }));
   }
 
-  get isBusy(): boolean {
-    return this.busy;
+  get state(): TrayState {
+    return this.shown;
   }
 
   close(): void {
@@ -80,10 +87,11 @@ export class TrayActivity {
   }
 
   private update(): void {
-    const busy = this.streaming.size > 0 || this.waiting.size > 0 || this.jobFlash !== undefined;
-    if (busy === this.busy) return;
-    this.busy = busy;
-    this.options.onBusyChange(busy);
+    const busy = this.streaming.size > 0 || this.jobFlash !== undefined;
+    const state: TrayState = this.waiting.size > 0 ? 'needs-you' : busy ? 'busy' : 'idle';
+    if (state === this.shown) return;
+    this.shown = state;
+    this.options.onStateChange(state);
   }
 }
 

@@ -11,7 +11,7 @@ import { resolveDataDir } from '../core/paths.js';
 import type { Settings } from '../core/settings/schema.js';
 import { startService, type RunningService } from '../service.js';
 import { loginShellPath } from './shell-path.js';
-import { jobNotice, taskNotice, TrayActivity, type DesktopNotice } from './activity.js';
+import { jobNotice, taskNotice, TrayActivity, type DesktopNotice, type TrayState } from './activity.js';
 import { appUserModelId } from './app-identity.js';
 import { applicationMenuTemplate } from './app-menu.js';
 import { APP_SCHEME, APP_SCHEME_PRIVILEGES, appPageUrl, serveRendererFile, serviceOriginForWindows } from './app-protocol.js';
@@ -31,10 +31,17 @@ import { QuickAskWindow } from './quick-ask-window.js';
 import { SafeStorageApiKeySource } from './safe-storage-key.js';
 import { enableGlobalShortcutsPortal, isWaylandSession, QuickAskShortcut } from './shortcut.js';
 import { ToldOnce } from './told-once.js';
-import { trayMenuTemplate, type TrayMenuState } from './tray-menu.js';
+import { trayMenuTemplate, trayToolTip, type TrayMenuState } from './tray-menu.js';
 import { updateSupport } from './update-support.js';
 import { loadAutoUpdater, Updates } from './updater.js';
 import { WindowStateStore } from './window-state.js';
+
+/** The tray's image for each state: macOS template images (tinted by the menu bar), coloured ones elsewhere. */
+const TRAY_IMAGES: Record<TrayState, { mac: string; coloured: string }> = {
+  idle: { mac: 'trayTemplate.png', coloured: 'tray.png' },
+  busy: { mac: 'trayBusyTemplate.png', coloured: 'tray-busy.png' },
+  'needs-you': { mac: 'trayAttentionTemplate.png', coloured: 'tray-attention.png' },
+};
 
 /** The parts of Electron the shell uses (the real module, or a recording stand-in in tests). */
 export type DesktopElectron = Pick<
@@ -228,7 +235,7 @@ class DesktopShell {
       this.stopListening = core.onSettingsChanged((settings) => this.applyDesktopSettings(settings.desktop, false));
       this.activity = new TrayActivity({
         events: core.events,
-        onBusyChange: (busy) => this.setBusy(busy),
+        onStateChange: (state) => this.tray?.setImage(this.trayImage(state)),
         onWaitingChange: () => this.refreshTray(),
       });
       core.events.on('job:finished', (event) => {
@@ -431,8 +438,7 @@ class DesktopShell {
 
   private createTray(): void {
     const { Tray } = this.electron;
-    const tray = new Tray(this.trayImage(false));
-    tray.setToolTip('Perch');
+    const tray = new Tray(this.trayImage('idle'));
     // Windows and KDE send a left click as `click`: it opens quick ask, and the right click the
     // menu. macOS and GNOME's AppIndicator open the menu on a left click and send no `click`.
     if (this.options.platform !== 'darwin') tray.on('click', () => this.quickAsk.toggle());
@@ -451,6 +457,9 @@ class DesktopShell {
       updates: this.updates.current,
       waiting: this.activity?.waitingTasks ?? [],
     };
+    this.tray.setToolTip(trayToolTip(state.waiting));
+    // macOS shows the count beside the icon in the menu bar, where a person looks first.
+    if (this.options.platform === 'darwin') this.tray.setTitle(state.waiting.length > 0 ? String(state.waiting.length) : '');
     const menu = this.electron.Menu.buildFromTemplate(
       trayMenuTemplate(state, {
         quickAsk: () => this.quickAsk.show(),
@@ -484,16 +493,12 @@ class DesktopShell {
       : `API on ${address} (port ${this.configuredPort} was in use)`;
   }
 
-  private setBusy(busy: boolean): void {
-    this.tray?.setImage(this.trayImage(busy));
-  }
-
-  private trayImage(busy: boolean): ElectronModule.NativeImage {
+  private trayImage(state: TrayState): ElectronModule.NativeImage {
     const { app, nativeImage } = this.electron;
     const folder = app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(app.getAppPath(), 'assets/tray');
     // macOS draws template images in the menu bar's own colours (light, dark, highlighted).
     const mac = this.options.platform === 'darwin';
-    const name = mac ? (busy ? 'trayBusyTemplate.png' : 'trayTemplate.png') : busy ? 'tray-busy.png' : 'tray.png';
+    const name = TRAY_IMAGES[state][mac ? 'mac' : 'coloured'];
     const image = nativeImage.createFromPath(path.join(folder, name));
     if (mac) image.setTemplateImage(true);
     return image;

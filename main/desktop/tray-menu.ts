@@ -36,6 +36,13 @@ const UPDATE_LABELS: Record<Exclude<UpdateState, 'unavailable' | 'downloaded'>, 
 /** Menus show one line per item: a long task title is cut. */
 const ellipsis = (title: string): string => (title.length > 48 ? `${title.slice(0, 47)}…` : title);
 
+/** What hovering the tray icon says: its name, and who waits for the person (Windows and Linux show it). */
+export function trayToolTip(waiting: TrayMenuState['waiting']): string {
+  const [first] = waiting;
+  if (!first) return 'Perch';
+  return waiting.length === 1 ? `Perch: task needs you: ${ellipsis(first.title)}` : `Perch: ${waiting.length} tasks need you`;
+}
+
 /** The tray's context menu, from the app's state: rebuilt whenever that state changes. */
 export function trayMenuTemplate(state: TrayMenuState, actions: TrayMenuActions): MenuItemConstructorOptions[] {
   const updates: MenuItemConstructorOptions[] =

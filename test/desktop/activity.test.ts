@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PerchEventBus, type PerchEvents } from '../../main/core/events.js';
-import { jobNotice, taskNotice, TrayActivity, type WaitingTask } from '../../main/desktop/activity.js';
+import { jobNotice, taskNotice, TrayActivity, type TrayState, type WaitingTask } from '../../main/desktop/activity.js';
 
 type JobFinished = PerchEvents['job:finished'][0];
 
@@ -16,8 +16,8 @@ const job = (overrides: Partial<JobFinished> = {}): JobFinished => ({
 
 function activity(jobFlashMs?: number) {
   const events = new PerchEventBus();
-  const changes: boolean[] = [];
-  const tray = new TrayActivity({ events, onBusyChange: (busy) => changes.push(busy), ...(jobFlashMs ? { jobFlashMs } : {}) });
+  const changes: TrayState[] = [];
+  const tray = new TrayActivity({ events, onStateChange: (state) => changes.push(state), ...(jobFlashMs ? { jobFlashMs } : {}) });
   const start = (message_id: string): boolean => events.emit('answer:started', { session_id: 'ses_1', message_id });
   const finish = (message_id: string, status: 'complete' | 'partial' | 'error' = 'complete'): boolean =>
     events.emit('answer:finished', { session_id: 'ses_1', message_id, status });
@@ -33,27 +33,43 @@ afterEach(() => {
 });
 
 describe('tasks in the tray', () => {
-  it('is busy, and lists the task, while it waits for a person; not once it goes on', () => {
+  it('shows that a task needs the person, and lists it, while it waits; not once it goes on', () => {
     const events = new PerchEventBus();
-    const changes: boolean[] = [];
+    const changes: TrayState[] = [];
     const lists: WaitingTask[][] = [];
     const tray = new TrayActivity({
       events,
-      onBusyChange: (busy) => changes.push(busy),
+      onStateChange: (state) => changes.push(state),
       onWaitingChange: (list) => lists.push(list),
     });
     const change = (status: PerchEvents['task:changed'][0]['status']): boolean =>
       events.emit('task:changed', { task_id: 'task_1', title: 'Fix the build', status });
     change('running');
-    expect(tray.isBusy).toBe(false);
+    expect(tray.state).toBe('idle');
     change('needs_approval');
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('needs-you');
     expect(tray.waitingTasks).toEqual([{ task_id: 'task_1', title: 'Fix the build' }]);
     change('running');
     change('done');
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['needs-you', 'idle']);
     expect(lists).toEqual([[{ task_id: 'task_1', title: 'Fix the build' }], []]);
+    tray.close();
+  });
+
+  it('says a task needs the person over an answer streaming, and goes back to busy once it is answered', () => {
+    const events = new PerchEventBus();
+    const changes: TrayState[] = [];
+    const tray = new TrayActivity({ events, onStateChange: (state) => changes.push(state) });
+    events.emit('answer:started', { session_id: 'ses_1', message_id: 'msg_1' });
+    events.emit('task:changed', { task_id: 'task_1', title: 'Fix the build', status: 'needs_approval' });
+    events.emit('answer:started', { session_id: 'ses_1', message_id: 'msg_2' });
+    expect(tray.state).toBe('needs-you');
+    events.emit('task:changed', { task_id: 'task_1', title: 'Fix the build', status: 'running' });
+    expect(tray.state).toBe('busy');
+    events.emit('answer:finished', { session_id: 'ses_1', message_id: 'msg_1', status: 'complete' });
+    events.emit('answer:finished', { session_id: 'ses_1', message_id: 'msg_2', status: 'complete' });
+    expect(changes).toEqual(['busy', 'needs-you', 'busy', 'idle']);
     tray.close();
   });
 
@@ -74,17 +90,17 @@ describe('tasks in the tray', () => {
 describe('TrayActivity', () => {
   it('starts idle', () => {
     const { tray, changes } = activity();
-    expect(tray.isBusy).toBe(false);
+    expect(tray.state).toBe('idle');
     expect(changes).toEqual([]);
   });
 
   it('is busy while an answer streams', () => {
     const { tray, changes, start, finish } = activity();
     start('msg_1');
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     finish('msg_1');
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['busy', 'idle']);
   });
 
   it('stays busy until the last of overlapping answers finishes', () => {
@@ -92,10 +108,10 @@ describe('TrayActivity', () => {
     start('msg_1');
     start('msg_2');
     finish('msg_1');
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     finish('msg_2', 'error');
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['busy', 'idle']);
   });
 
   it('ignores an answer it never saw start', () => {
@@ -103,28 +119,28 @@ describe('TrayActivity', () => {
     finish('msg_unknown');
     start('msg_1');
     finish('msg_unknown');
-    expect(tray.isBusy).toBe(true);
-    expect(changes).toEqual([true]);
+    expect(tray.state).toBe('busy');
+    expect(changes).toEqual(['busy']);
   });
 
   it('shows a finished scheduled job for jobFlashMs', () => {
     const { events, tray, changes } = activity(5_000);
     events.emit('job:finished', job());
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     vi.advanceTimersByTime(4_999);
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     vi.advanceTimersByTime(1);
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['busy', 'idle']);
   });
 
   it('shows a finished job for ten seconds by default', () => {
     const { events, tray } = activity();
     events.emit('job:finished', job());
     vi.advanceTimersByTime(9_999);
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     vi.advanceTimersByTime(1);
-    expect(tray.isBusy).toBe(false);
+    expect(tray.state).toBe('idle');
   });
 
   it('starts the flash again when another job finishes', () => {
@@ -133,10 +149,10 @@ describe('TrayActivity', () => {
     vi.advanceTimersByTime(4_000);
     events.emit('job:finished', job({ job_id: 'job_2', run_id: 'run_2' }));
     vi.advanceTimersByTime(4_000);
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     vi.advanceTimersByTime(1_000);
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['busy', 'idle']);
   });
 
   it('stays busy while an answer streams after the job flash ends, and the other way round', () => {
@@ -144,17 +160,17 @@ describe('TrayActivity', () => {
     events.emit('job:finished', job());
     start('msg_1');
     vi.advanceTimersByTime(5_000);
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     finish('msg_1');
-    expect(tray.isBusy).toBe(false);
+    expect(tray.state).toBe('idle');
 
     start('msg_2');
     events.emit('job:finished', job());
     finish('msg_2');
-    expect(tray.isBusy).toBe(true);
+    expect(tray.state).toBe('busy');
     vi.advanceTimersByTime(5_000);
-    expect(tray.isBusy).toBe(false);
-    expect(changes).toEqual([true, false, true, false]);
+    expect(tray.state).toBe('idle');
+    expect(changes).toEqual(['busy', 'idle', 'busy', 'idle']);
   });
 
   it('runs no timer while nothing happens', () => {
@@ -171,7 +187,7 @@ describe('TrayActivity', () => {
     tray.close();
     start('msg_1');
     events.emit('job:finished', job());
-    expect(tray.isBusy).toBe(false);
+    expect(tray.state).toBe('idle');
     expect(changes).toEqual([]);
     expect(events.listenerCount('answer:started')).toBe(0);
     expect(events.listenerCount('answer:finished')).toBe(0);
@@ -184,7 +200,7 @@ describe('TrayActivity', () => {
     tray.close();
     expect(vi.getTimerCount()).toBe(0);
     vi.advanceTimersByTime(10_000);
-    expect(changes).toEqual([true]);
+    expect(changes).toEqual(['busy']);
   });
 });
 

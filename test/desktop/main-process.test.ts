@@ -141,7 +141,13 @@ describe('tasks in the desktop app', () => {
         title: 'Claude needs you',
         body: 'Write x.md: a request waits for your answer.',
       });
-      expect(state.tray?.image).toContain('busy');
+      // Its own icon, not the one for an answer being written: this one needs the person.
+      expect(path.basename(state.tray?.image ?? '')).toBe(
+        process.platform === 'darwin' ? 'trayAttentionTemplate.png' : 'tray-attention.png',
+      );
+      expect(existsSync(state.tray?.image ?? '')).toBe(true);
+      expect(state.tray?.toolTip).toBe('Perch: task needs you: Write x.md');
+      expect(state.tray?.title).toBe(process.platform === 'darwin' ? '1' : '');
       await desktop.send({ type: 'click-tray', label: 'Task needs you: Write x.md' });
       await desktop.window(`tasks/${task.id}`);
       await desktop.send({ type: 'click-notification', title: 'Claude needs you' });
@@ -151,6 +157,9 @@ describe('tasks in the desktop app', () => {
         headers: { authorization: `Bearer ${token}` },
       });
       await expect.poll(async () => labels(await desktop.state())[0], { timeout: 10_000 }).toBe('Quick Ask');
+      const after = await desktop.state();
+      expect(path.basename(after.tray?.image ?? '')).toMatch(/^tray(Template)?\.png$/);
+      expect(after.tray?.toolTip).toBe('Perch');
     } finally {
       await upstream.stop();
     }

@@ -1,6 +1,12 @@
 import type { MenuItem, MenuItemConstructorOptions } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
-import { trayMenuTemplate, type TrayMenuActions, type TrayMenuState, type UpdateState } from '../../main/desktop/tray-menu.js';
+import {
+  trayMenuTemplate,
+  trayToolTip,
+  type TrayMenuActions,
+  type TrayMenuState,
+  type UpdateState,
+} from '../../main/desktop/tray-menu.js';
 
 type ClickArgs = Parameters<NonNullable<MenuItemConstructorOptions['click']>>;
 
@@ -65,6 +71,19 @@ describe('trayMenuTemplate', () => {
     expect(labels(items).slice(0, 3)).toEqual(['Task needs you: Fix the flaky login test', '—separator—', 'Quick Ask']);
     click('Task needs you: Fix the flaky login test');
     expect(actions.openTasks).toHaveBeenCalledWith('task_1');
+  });
+
+  it('says who waits when the icon is hovered', () => {
+    expect(trayToolTip([])).toBe('Perch');
+    expect(trayToolTip([{ task_id: 'task_1', title: 'Fix the flaky login test' }])).toBe(
+      'Perch: task needs you: Fix the flaky login test',
+    );
+    expect(
+      trayToolTip([
+        { task_id: 'task_1', title: 'One' },
+        { task_id: 'task_2', title: 'Two' },
+      ]),
+    ).toBe('Perch: 2 tasks need you');
   });
 
   it('counts several waiting tasks in one line that opens the list, cutting nothing it needs', () => {

@@ -23,7 +23,7 @@ const execFileAsync = promisify(execFile);
 
 /** What `npm run build` writes and the package must carry. */
 const BUILT_ENTRIES = ['out/main/desktop.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
-const TRAY_IMAGES = ['trayTemplate', 'trayBusyTemplate', 'tray', 'tray-busy'].flatMap((name) => [
+const TRAY_IMAGES = ['trayTemplate', 'trayBusyTemplate', 'trayAttentionTemplate', 'tray', 'tray-busy', 'tray-attention'].flatMap((name) => [
   `${name}.png`,
   `${name}@2x.png`,
 ]);

@@ -16,7 +16,7 @@ const EXPECTED_SIZES: Record<string, number> = {
   'icon.png': 1024,
   ...Object.fromEntries([16, 32, 48, 64, 128, 256, 512].map((size) => [`icons/${size}x${size}.png`, size])),
   ...Object.fromEntries(
-    ['trayTemplate', 'trayBusyTemplate', 'tray', 'tray-busy'].flatMap((name) => [
+    ['trayTemplate', 'trayBusyTemplate', 'trayAttentionTemplate', 'tray', 'tray-busy', 'tray-attention'].flatMap((name) => [
       [`tray/${name}.png`, 16],
       [`tray/${name}@2x.png`, 32],
     ]),
@@ -28,19 +28,23 @@ describe('the rendered icons', () => {
     expect(readPngHeader(png(file))).toMatchObject({ width: size, height: size, bitDepth: 8, colorType: 6 });
   });
 
-  it.each(['trayTemplate', 'trayTemplate@2x', 'trayBusyTemplate', 'trayBusyTemplate@2x'])(
-    '%s is a macOS template image: black, drawn with alpha only',
-    (name) => {
-      const image = decoded(`tray/${name}.png`);
-      const alphas: number[] = [];
-      for (let at = 0; at < image.pixels.length; at += 4) {
-        expect([...image.pixels.subarray(at, at + 3)]).toEqual([0, 0, 0]);
-        alphas.push(image.pixels[at + 3] ?? 0);
-      }
-      expect(Math.max(...alphas)).toBe(255);
-      expect(Math.min(...alphas)).toBe(0);
-    },
-  );
+  it.each([
+    'trayTemplate',
+    'trayTemplate@2x',
+    'trayBusyTemplate',
+    'trayBusyTemplate@2x',
+    'trayAttentionTemplate',
+    'trayAttentionTemplate@2x',
+  ])('%s is a macOS template image: black, drawn with alpha only', (name) => {
+    const image = decoded(`tray/${name}.png`);
+    const alphas: number[] = [];
+    for (let at = 0; at < image.pixels.length; at += 4) {
+      expect([...image.pixels.subarray(at, at + 3)]).toEqual([0, 0, 0]);
+      alphas.push(image.pixels[at + 3] ?? 0);
+    }
+    expect(Math.max(...alphas)).toBe(255);
+    expect(Math.min(...alphas)).toBe(0);
+  });
 
   it.each([
     ['trayTemplate', 'trayBusyTemplate'],
@@ -53,6 +57,24 @@ describe('the rendered icons', () => {
       expect(pixel(active, x, y)).not.toEqual(pixel(idle, x, y));
       expect(alphaAt(active, x, y)).toBe(255);
     }
+  });
+
+  it('marks a task that needs the person with an exclamation mark on a larger badge, unlike the busy dot', () => {
+    // On tray.svg's 64-unit grid: the mark's stroke at (50, 9), the badge beside it at (41, 5), where the bird is not.
+    const at = (image: { width: number; height: number }, x: number, y: number): [number, number] => [
+      Math.floor((x / 64) * image.width),
+      Math.floor((y / 64) * image.height),
+    ];
+    const template = decoded('tray/trayAttentionTemplate@2x.png');
+    expect(alphaAt(template, ...at(template, 41, 5))).toBe(255);
+    expect(alphaAt(template, ...at(template, 50, 9))).toBe(0);
+    const coloured = decoded('tray/tray-attention@2x.png');
+    const [badgeRed = 0] = pixel(coloured, ...at(coloured, 41, 5));
+    const [markRed = 0] = pixel(coloured, ...at(coloured, 50, 9));
+    expect(badgeRed).toBeGreaterThan(200);
+    expect(markRed).toBeLessThan(80);
+    const busy = decoded('tray/trayBusyTemplate@2x.png');
+    expect(alphaAt(busy, ...at(busy, 41, 5))).not.toBe(alphaAt(template, ...at(template, 41, 5)));
   });
 
   it('draws the Windows and Linux tray image on an opaque plate in the accent colour', () => {

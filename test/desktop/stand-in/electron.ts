@@ -190,12 +190,15 @@ export class BrowserWindow extends EventEmitter {
 export class Tray extends EventEmitter {
   constructor(image: { path: string }) {
     super();
-    state.tray = { toolTip: '', image: image.path, menu: [] };
+    state.tray = { toolTip: '', title: '', image: image.path, menu: [] };
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the test clicks the one tray icon
     tray = this;
   }
   setToolTip(text: string): void {
     if (state.tray) state.tray.toolTip = text;
+  }
+  setTitle(text: string): void {
+    if (state.tray) state.tray.title = text;
   }
   setImage(image: { path: string }): void {
     if (state.tray) state.tray.image = image.path;

@@ -13,6 +13,8 @@ export interface StandInState {
   privilegedSchemes: string[];
   tray: {
     toolTip: string;
+    /** Text beside the icon (macOS's menu bar). */
+    title: string;
     image: string;
     menu: Array<{ label?: string; type?: string; accelerator?: string; enabled?: boolean; checked?: boolean }>;
   } | null;
