@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
@@ -129,6 +129,45 @@ describe('chat', () => {
     await p.getByRole('button', { name: 'Delete Renamed by hand' }).click();
     await p.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
     await expect.poll(() => p.getByRole('link', { name: /Renamed by hand/ }).count()).toBe(0);
+  });
+
+  it('downloads a conversation as Markdown or JSON from Export', async () => {
+    const p = await page();
+    await signIn(p, ui.stack);
+    const question = 'What do herons eat?';
+    const answer = 'Mostly **fish**, and now and then a frog.';
+    ui.stack.upstream.enqueue({ kind: 'answer', text: answer, chunks: 3 });
+    await ask(p, question);
+    const claude = p.getByRole('region', { name: 'Conversation' }).getByRole('article', { name: 'Claude' });
+    await claude.locator('strong', { hasText: 'fish' }).waitFor();
+    // The saved answer (with its cost) is on screen, so the export has both messages.
+    await claude.locator('.message-meta').waitFor();
+
+    await p.getByText('Export', { exact: true }).click();
+    const menu = p.getByRole('group', { name: 'Export this conversation' });
+    const markdownDownload = p.waitForEvent('download');
+    await menu.getByRole('button', { name: 'Markdown' }).click();
+    const markdownFile = await markdownDownload;
+    expect(markdownFile.suggestedFilename()).toBe('perch-what-do-herons-eat.md');
+    const markdown = readFileSync(await markdownFile.path(), 'utf8');
+    expect(markdown).toMatch(/^# What do herons eat\?\n/);
+    expect(markdown).toMatch(
+      /\n## You — [^\n]+\n\nWhat do herons eat\?\n\n## Claude — [^\n]+\n\nMostly \*\*fish\*\*, and now and then a frog\.\n/,
+    );
+
+    const jsonDownload = p.waitForEvent('download');
+    await menu.getByRole('button', { name: 'JSON' }).click();
+    const jsonFile = await jsonDownload;
+    expect(jsonFile.suggestedFilename()).toBe('perch-what-do-herons-eat.json');
+    const exported = JSON.parse(readFileSync(await jsonFile.path(), 'utf8')) as {
+      title: string;
+      messages: Array<{ role: string; content: string }>;
+    };
+    expect(exported.title).toBe(question);
+    expect(exported.messages.map(({ role, content }) => ({ role, content }))).toEqual([
+      { role: 'user', content: question },
+      { role: 'assistant', content: answer },
+    ]);
   });
 
   it('attaches a file with the Attach button and sends it as message content', async () => {
