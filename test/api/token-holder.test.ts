@@ -114,6 +114,24 @@ describe('spending limits: any client may tighten them, only the desktop app or 
       for (const key of ['budget.dailyUsd', 'rateLimit.requestsPerMinute']) perch.service.core.settings.reset(key);
     }
   });
+
+  it('lets a client lower the scheduled runs asking Claude at once, but refuses raising them', async () => {
+    perch.service.core.settings.set('jobs.maxConcurrentRuns', 4);
+    try {
+      expect((await patchSettings({ jobs: { maxConcurrentRuns: 3 } })).status).toBe(200);
+      const raised = await patchSettings({ jobs: { maxConcurrentRuns: 16 } });
+      expect(raised.status).toBe(403);
+      const { error } = (await raised.json()) as ErrorBody;
+      expect(error.type).toBe('forbidden_setting');
+      expect(error.message).toContain('npx perch config set jobs.maxConcurrentRuns <value>');
+      expect(perch.service.core.settings.get('jobs.maxConcurrentRuns')).toBe(3);
+      const view = (await (await perch.request('/api/v1/settings')).json()) as { cli: Record<string, string> };
+      expect(view.cli['jobs.maxConcurrentRuns']).toBe('npx perch config set jobs.maxConcurrentRuns <value>');
+      expect((await patchSettings({ jobs: { maxConcurrentRuns: 16 } }, true)).status).toBe(200);
+    } finally {
+      perch.service.core.settings.reset('jobs.maxConcurrentRuns');
+    }
+  });
 });
 
 describe('workspaces: where tasks may run commands', () => {

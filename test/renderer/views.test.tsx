@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { useRef, useState } from 'react';
-import { act, render, screen, waitFor } from '@testing-library/react';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ErrorNotice } from '../../renderer/src/answers/ErrorNotice';
@@ -351,6 +351,71 @@ describe('settings in the desktop app', () => {
     );
     expect(await screen.findByText('Active: press Alt+Space anywhere.')).toBeInTheDocument();
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('settings in a browser', () => {
+  it('says jobs at once may be raised only from the desktop app or the CLI, and puts the refusal next to the field', async () => {
+    const command = 'npx perch config set jobs.maxConcurrentRuns <value>';
+    const settings = {
+      claude: {
+        model: 'claude-sonnet-5-5',
+        maxTokens: 4096,
+        upstreamUrl: 'https://api.anthropic.com',
+        systemPrompt: '',
+        timeoutSeconds: 120,
+        maxConcurrentRequests: 16,
+      },
+      rateLimit: { requestsPerMinute: 120, webhooksPerMinute: 60 },
+      budget: { dailyUsd: 0 },
+      api: { port: 8080, host: '127.0.0.1', allowedHosts: [], allowedOrigins: [], maxBodyMb: 10, maxUploadMb: 20 },
+      ui: { theme: 'system' },
+      jobs: { maxConcurrentRuns: 2 },
+      github: { webhookSecret: '', token: '', apiUrl: 'https://api.github.com', trigger: 'pull_request', label: 'perch-review' },
+      slack: { signingSecret: '' },
+      desktop: { shortcut: 'CommandOrControl+Shift+Space', startAtLogin: false, startHidden: false },
+    };
+    const view = {
+      settings,
+      effective: settings,
+      api_key: { configured: false, source: null },
+      secrets: {},
+      overridden: {},
+      editable: { security: false, desktop: false },
+      cli: { 'jobs.maxConcurrentRuns': command },
+    } as unknown as SettingsResponse;
+    const refusal = `This setting protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with ${command} on this machine.`;
+    const calls = fakeService((path, init) => {
+      if (path === '/api/v1/settings' && init.method === 'PATCH') {
+        return json(
+          {
+            error: {
+              type: 'forbidden_setting',
+              message: `'jobs.maxConcurrentRuns' protects your spending.`,
+              fields: [{ field: 'jobs.maxConcurrentRuns', message: refusal }],
+            },
+          },
+          403,
+        );
+      }
+      return path === '/api/v1/settings' ? json(view) : json({ models: [] });
+    });
+    render(
+      <ApiProvider api={api()}>
+        <SettingsView />
+      </ApiProvider>,
+    );
+    const field = await screen.findByLabelText('Jobs running at once');
+    expect(field).toHaveAccessibleDescription(expect.stringContaining(command));
+    await userEvent.clear(field);
+    await userEvent.type(field, '8');
+    const form = field.closest('form');
+    if (!form) throw new Error('the field is in no form');
+    await userEvent.click(within(form).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(field).toHaveAccessibleDescription(expect.stringContaining('protects your spending')));
+    expect(calls.find((call) => call.path === '/api/v1/settings' && call.body !== undefined)?.body).toMatchObject({
+      jobs: { maxConcurrentRuns: 8 },
+    });
   });
 });
 

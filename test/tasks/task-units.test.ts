@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { agentEnvironment } from '../../main/core/tasks/agent-environment.js';
 import { AgentTokens } from '../../main/core/tasks/agent-tokens.js';
 import { eventsOfMessage, MAX_EVENT_CONTENT, searchableText, textDeltaOf } from '../../main/core/tasks/task-events.js';
+import { approvalTimeoutMinutes, JOB_APPROVAL_TIMEOUT_MINUTES } from '../../main/core/tasks/task-service.js';
 import { WorkspaceStore } from '../../main/core/tasks/workspaces.js';
+import { defaultSettings } from '../../main/core/settings/schema.js';
 import { openDatabase } from '../../main/core/storage/database.js';
 import { temporaryDataDir } from '../helpers/perch.js';
 import { projectFolder } from '../helpers/tasks.js';
@@ -123,6 +125,20 @@ describe('the agent’s environment', () => {
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       CLAUDE_CODE_MAX_RETRIES: '2',
     });
+  });
+});
+
+describe('how long a permission request waits for a person', () => {
+  it('follows tasks.approvalTimeoutMinutes, fractions included', () => {
+    expect(approvalTimeoutMinutes(0.01, 'api')).toBe(0.01);
+    expect(approvalTimeoutMinutes(5, 'job')).toBe(5);
+    expect(approvalTimeoutMinutes(600, 'ui')).toBe(600);
+  });
+
+  it('waits forever with 0 for a task a person started, but never for a job’s task (the default 60 minutes)', () => {
+    for (const source of ['api', 'cli', 'ui'] as const) expect(approvalTimeoutMinutes(0, source)).toBe(0);
+    expect(approvalTimeoutMinutes(0, 'job')).toBe(JOB_APPROVAL_TIMEOUT_MINUTES);
+    expect(JOB_APPROVAL_TIMEOUT_MINUTES).toBe(defaultSettings().tasks.approvalTimeoutMinutes);
   });
 });
 

@@ -89,7 +89,10 @@ export const settingsSchema = z.object({
       claudePath: z.string().trim().default(''),
       /** Whether a task may use the bypassPermissions mode (commands and edits without asking). */
       allowBypassPermissions: z.boolean().default(false),
-      /** How long a permission request waits for a person before it counts as not allowed (0: forever; 0.5 is 30 s). */
+      /**
+       * How long a permission request waits for a person before it counts as not allowed (0: forever; 0.5 is 30 s).
+       * A job's task never waits forever: with 0 it still waits only 60 minutes (JOB_APPROVAL_TIMEOUT_MINUTES).
+       */
       approvalTimeoutMinutes: z.number().min(0).max(10_080).default(60),
       /** A turn whose agent sends nothing for this long (nobody being asked) is ended. */
       idleTimeoutMinutes: z.number().int().min(1).max(1440).default(30),
@@ -156,6 +159,8 @@ export const SPENDING_LIMITS = {
   'rateLimit.webhooksPerMinute': { zeroMeansOff: true },
   'claude.maxConcurrentRequests': { zeroMeansOff: false },
   'tasks.maxConcurrent': { zeroMeansOff: false },
+  // At least 1 (the schema refuses 0), so 0 never means off here.
+  'jobs.maxConcurrentRuns': { zeroMeansOff: false },
 } as const satisfies Record<string, { zeroMeansOff: boolean }>;
 
 /**

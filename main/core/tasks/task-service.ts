@@ -92,6 +92,23 @@ interface ActiveTurn {
   endedBy?: 'shutdown';
 }
 
+/**
+ * How long a job's permission request waits for a person when tasks.approvalTimeoutMinutes is 0
+ * ("wait forever"), in minutes: the setting's default. Nobody started a job's task, and while it
+ * waits each scheduled time of its job is recorded as missed, so it never waits forever.
+ */
+export const JOB_APPROVAL_TIMEOUT_MINUTES = 60;
+
+/**
+ * How long a permission request of a task from `source` waits before it counts as not allowed,
+ * in minutes; 0 means until someone answers. The setting, except that a job's task never waits
+ * forever (JOB_APPROVAL_TIMEOUT_MINUTES instead of 0).
+ */
+export function approvalTimeoutMinutes(setting: number, source: TaskSource): number {
+  if (setting > 0) return setting;
+  return source === 'job' ? JOB_APPROVAL_TIMEOUT_MINUTES : 0;
+}
+
 /** Tools a task that nobody watches may not use: it cannot wait for an answer. */
 const UNATTENDED_DISALLOWED = ['AskUserQuestion'];
 
@@ -643,6 +660,8 @@ export class TaskService {
     this.record(task.id, events);
     this.options.events.emit('task:changed', { task_id: task.id, title: task.title, status: 'needs_approval' });
 
+    // Decided once, as the request is made: the timer and what the agent is told agree.
+    const minutes = approvalTimeoutMinutes(this.settings.approvalTimeoutMinutes, task.source);
     return new Promise<PermissionResult>((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (status: Exclude<PermissionStatus, 'pending'>, decision?: Decision): void => {
@@ -650,7 +669,7 @@ export class TaskService {
         ask.signal.removeEventListener('abort', onAbort);
         turn.waiters.delete(request.id);
         this.afterDecision(task.id, this.store.requirePermission(task.id, request.id));
-        resolve(permissionResult(status, ask.input, decision, this.settings.approvalTimeoutMinutes));
+        resolve(permissionResult(status, ask.input, decision, minutes));
       };
       const onAbort = (): void => {
         if (this.settleRequest(task.id, request.id, 'cancelled', 'The agent stopped waiting (the turn was interrupted).'))
@@ -658,7 +677,6 @@ export class TaskService {
       };
       turn.waiters.set(request.id, finish);
       ask.signal.addEventListener('abort', onAbort, { once: true });
-      const minutes = this.settings.approvalTimeoutMinutes;
       if (minutes > 0) {
         timer = setTimeout(() => {
           if (this.settleRequest(task.id, request.id, 'timed_out', `No one answered within ${minutes} minutes.`))

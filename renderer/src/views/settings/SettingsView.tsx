@@ -40,7 +40,7 @@ function NumberField({
   max?: number;
   step?: string;
   decimal?: boolean;
-  hint?: string;
+  hint?: ReactNode;
   problem: string | undefined;
 }) {
   return (
@@ -869,6 +869,14 @@ function AutomationForm({
         max={16}
         value={maxRuns}
         onChange={setMaxRuns}
+        hint={
+          secure ? undefined : (
+            <>
+              It limits spending: any client may lower it, but raising it happens only in the desktop app or with{' '}
+              <code>{view.cli['jobs.maxConcurrentRuns']}</code>
+            </>
+          )
+        }
         problem={problems['max-runs']}
       />
       <h3>GitHub pull-request reviews</h3>
