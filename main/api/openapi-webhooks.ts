@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RouteDoc } from './openapi.js';
-import { errorResponse, reviewList } from './response-schemas.js';
+import { errorResponse, reviewList, startedRun } from './response-schemas.js';
 import { listReviewsQuery } from './routes/webhooks.js';
 
 /** `POST /webhook/github` answers. */
@@ -52,6 +52,23 @@ export const WEBHOOK_ROUTES: RouteDoc[] = [
       400: error('A response_url that is not http(s)'),
       401: error('No signing secret configured, a wrong signature, or a timestamp more than 5 minutes off'),
       413: error('Body over api.maxBodyMb'),
+    },
+  },
+  {
+    method: 'post',
+    path: '/webhook/jobs/:id',
+    summary:
+      "A job's own webhook (no token): a POST signed with the job's webhook secret — X-Perch-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>, or GitHub's X-Hub-Signature-256 — runs the job; the body, in any content type, fills {{payload}} in its prompt.",
+    tag: 'Webhooks',
+    public: true,
+    responses: {
+      200: { description: "GitHub's ping when the hook is added (nothing runs)", schema: githubPing },
+      202: { description: 'The run, started', schema: startedRun },
+      401: error('A missing or wrong signature'),
+      404: error('No job with a webhook at this address'),
+      409: error('The job is running already, or disabled'),
+      413: error('Body over api.maxBodyMb'),
+      429: error('More deliveries than rateLimit.webhooksPerMinute'),
     },
   },
   {

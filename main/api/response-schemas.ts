@@ -265,9 +265,22 @@ export const job = z.object({
     })
     .nullable()
     .meta({ description: 'Set when the job runs its prompt as a task.' }),
+  webhook: z
+    .object({
+      path: z.string().meta({ description: 'Where to POST to run the job: /webhook/jobs/<id>, on the address Perch serves on.' }),
+      secret: z.string().meta({
+        description:
+          'The key of the HMAC-SHA256 signature of the raw body, sent as X-Perch-Signature-256: sha256=<hex> (or GitHub’s X-Hub-Signature-256).',
+      }),
+    })
+    .nullable()
+    .meta({ description: 'Set when a signed POST can run the job; the body fills {{payload}} in the prompt.' }),
   running: z.boolean(),
   last_run_at: z.iso.datetime().nullable(),
-  next_run_at: z.iso.datetime().nullable().meta({ description: 'Null when the job is disabled.' }),
+  next_run_at: z.iso
+    .datetime()
+    .nullable()
+    .meta({ description: 'Null when the job is disabled or has no schedule (webhook only).' }),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),
 });
@@ -280,7 +293,7 @@ export const jobList = z.object({
 export const jobRun = z.object({
   id: z.string(),
   job_id: z.string(),
-  trigger: z.enum(['schedule', 'manual', 'catch_up']),
+  trigger: z.enum(['schedule', 'manual', 'catch_up', 'webhook']),
   scheduled_for: z.iso.datetime().nullable(),
   started_at: z.iso.datetime(),
   finished_at: z.iso.datetime().nullable(),

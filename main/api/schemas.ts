@@ -208,7 +208,8 @@ const jobOutput = z.object({
 const jobFields = {
   name: z.string().trim().min(1, 'give the job a name').max(200),
   prompt: z.string().min(1, 'the prompt must not be empty').max(100_000).meta({
-    description: 'May use {{date}}, {{time}} (in the job’s zone) and {{last_output}} (the previous run’s answer).',
+    description:
+      'May use {{date}}, {{time}} (in the job’s zone), {{last_output}} (the previous run’s answer) and {{payload}} (the body of the signed request that ran it, for a webhook).',
   }),
   cron: z
     .string()
@@ -231,6 +232,10 @@ const jobFields = {
   model: z.string().trim().min(1).max(128).nullish(),
   system: z.string().max(100_000).nullish(),
   enabled: z.boolean().optional(),
+  webhook: z.boolean().optional().meta({
+    description:
+      'true: a POST to /webhook/jobs/<id> signed with the job’s own secret runs it (a schedule is then optional); false: no webhook (turning it on again makes a new secret).',
+  }),
   missed: z
     .enum(['skip', 'run_once'])
     .optional()

@@ -23,10 +23,9 @@ const execFileAsync = promisify(execFile);
 
 /** What `npm run build` writes and the package must carry. */
 const BUILT_ENTRIES = ['out/main/desktop.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
-const TRAY_IMAGES = ['trayTemplate', 'trayBusyTemplate', 'trayAttentionTemplate', 'tray', 'tray-busy', 'tray-attention'].flatMap((name) => [
-  `${name}.png`,
-  `${name}@2x.png`,
-]);
+const TRAY_IMAGES = ['trayTemplate', 'trayBusyTemplate', 'trayAttentionTemplate', 'tray', 'tray-busy', 'tray-attention'].flatMap(
+  (name) => [`${name}.png`, `${name}@2x.png`],
+);
 /** Every download (Electron, packaging tools) is sent here, where it is refused and fails the build. */
 const NOWHERE = 'http://127.0.0.1:9/';
 const BUILD_TIMEOUT_MS = 150_000;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -91,6 +92,34 @@ describe('a job that runs as a task', () => {
     await perch.request(`/api/v1/jobs/${job.id}`, { method: 'DELETE' });
     const taskId = runs.find((run) => run.task_id)?.task_id as string;
     await perch.request(`/api/v1/tasks/${taskId}/stop`, { method: 'POST' });
+  });
+
+  it("starts from a signed webhook: what was sent is the task's brief", async () => {
+    const job = (await (
+      await perch.request('/api/v1/jobs', {
+        json: {
+          name: 'Fix CI',
+          prompt: 'CI failed. Read the log and say what broke:\n{{payload}}',
+          webhook: true,
+          task: { workspace: workspaceName, permission_mode: 'plan' },
+        },
+      })
+    ).json()) as { id: string; webhook: { path: string; secret: string } };
+    perch.upstream.enqueue(finalAnswer('The parser test broke: a missing semicolon.'));
+    const body = 'FAIL parser.test.ts > expected ";"';
+    const signature = `sha256=${createHmac('sha256', job.webhook.secret).update(body).digest('hex')}`;
+    const res = await fetch(`${perch.url}${job.webhook.path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'x-perch-signature-256': signature },
+      body,
+    });
+    expect(res.status).toBe(202);
+    await perch.service.core.jobs.settled(job.id);
+    const [run] = await runsOf(job.id);
+    expect(run).toMatchObject({ trigger: 'webhook', status: 'succeeded', output: 'The parser test broke: a missing semicolon.' });
+    const task = await waitForTask(perch, run?.task_id ?? '', settled);
+    expect(task).toMatchObject({ status: 'done', source: 'job', unattended: true, permission_mode: 'plan' });
+    expect(JSON.stringify(perch.upstream.messageRequests.at(-1)?.body)).toContain('FAIL parser.test.ts');
   });
 
   it('refuses bypassPermissions and a folder that is not a workspace', async () => {

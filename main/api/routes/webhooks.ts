@@ -1,9 +1,9 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { PerchError, invalidRequest } from '../../core/errors.js';
+import { PerchError, invalidRequest, notFound } from '../../core/errors.js';
 import { decideGitHubEvent } from '../../core/webhooks/github-events.js';
 import { webhookServices, type WebhookServicesOptions } from '../../core/webhooks/index.js';
-import { verifyGitHubSignature, verifySlackSignature } from '../../core/webhooks/signatures.js';
+import { verifyGitHubSignature, verifyJobSignature, verifySlackSignature } from '../../core/webhooks/signatures.js';
 import { parseSlashCommand } from '../../core/webhooks/slack-command.js';
 import { MB } from '../errors.js';
 import { parseInput } from '../validation.js';
@@ -11,6 +11,8 @@ import { methodNotAllowed, type RouteContext } from './context.js';
 
 export const GITHUB_WEBHOOK_PATH = '/webhook/github';
 export const SLACK_WEBHOOK_PATH = '/webhook/slack';
+/** A job's own webhook (the id names the job; its secret signs the body). */
+export const JOB_WEBHOOK_PATH = '/webhook/jobs/:id';
 
 const header = (req: Request, name: string): string | undefined => {
   const value = req.headers[name];
@@ -109,6 +111,37 @@ export function webhookRoutes(
           return;
         }
       }
+    })
+    .all(methodNotAllowed('POST'));
+
+  // A job's webhook: checked against that job's own secret; an unknown job or one without a
+  // webhook is a 404, before any rate limit is counted.
+  const verifyJob: RequestHandler = (req, _res, next) => {
+    const id = String(req.params.id);
+    const secret = core.jobs.webhookSecret(id);
+    if (!secret) {
+      throw notFound(
+        "No job with a webhook at this address. Turn on the job's webhook in Perch and copy its address from there.",
+      );
+    }
+    verifyJobSignature({
+      secret,
+      body: rawBody(req),
+      signatures: [header(req, 'x-perch-signature-256'), header(req, 'x-hub-signature-256')],
+    });
+    next();
+  };
+
+  router
+    .route(JOB_WEBHOOK_PATH)
+    .post(readRaw, verifyJob, countDelivery, (req, res) => {
+      // GitHub checks a new hook with a ping: answer it without running the job.
+      if (header(req, 'x-github-event') === 'ping') {
+        res.json({ ok: true });
+        return;
+      }
+      const run = core.jobs.runFromWebhook(req.params.id, rawBody(req).toString('utf8'));
+      res.status(202).json({ run });
     })
     .all(methodNotAllowed('POST'));
 

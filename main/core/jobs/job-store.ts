@@ -5,7 +5,7 @@ import type { TokenUsage } from '../claude/pricing.js';
 import type { JobSchedule } from './schedule.js';
 
 export type MissedPolicy = 'skip' | 'run_once';
-export type RunTrigger = 'schedule' | 'manual' | 'catch_up';
+export type RunTrigger = 'schedule' | 'manual' | 'catch_up' | 'webhook';
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'missed';
 
 /** Where a job's results go besides its history. */
@@ -47,6 +47,8 @@ export interface JobRecord {
   output: JobOutput;
   /** Run the prompt as a task instead of asking Claude once. */
   task: JobTask | null;
+  /** The key a signed POST to /webhook/jobs/<id> is checked with; null: no webhook. */
+  webhook_secret: string | null;
   last_run_at: number | null;
   next_run_at: number | null;
   created_at: number;
@@ -84,8 +86,14 @@ interface JobRow extends Omit<JobRecord, 'enabled' | 'output' | 'task'> {
 /** What a new job is made from: everything but its id and the times Perch keeps. */
 export type NewJob = Omit<JobRecord, 'id' | 'last_run_at' | 'next_run_at' | 'created_at' | 'updated_at'>;
 
-export const scheduleOf = (job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_seconds'>): JobSchedule =>
-  job.cron ? { cron: job.cron, timezone: job.timezone ?? 'UTC' } : { intervalSeconds: job.interval_seconds ?? 60 };
+/** A job's schedule, or null for a job that only its webhook (or a person) runs. */
+export function scheduleOf(job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_seconds'>): JobSchedule | null {
+  if (job.cron) return { cron: job.cron, timezone: job.timezone ?? 'UTC' };
+  return job.interval_seconds === null ? null : { intervalSeconds: job.interval_seconds };
+}
+
+/** Where a job's webhook is served (the public webhook router, not the token-protected API). */
+export const jobWebhookPath = (jobId: string): string => `/webhook/jobs/${encodeURIComponent(jobId)}`;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
@@ -108,13 +116,13 @@ export class JobStore {
       all: db.prepare<[], JobRow>(`SELECT * FROM jobs ORDER BY created_at, id`),
       one: db.prepare<[string], JobRow>(`SELECT * FROM jobs WHERE id = ?`),
       insert: db.prepare(
-        `INSERT INTO jobs (id, name, prompt, cron, timezone, interval_seconds, model, system, enabled, missed, output, task, next_run_at, created_at, updated_at)
-         VALUES (@id, @name, @prompt, @cron, @timezone, @interval_seconds, @model, @system, @enabled, @missed, @output, @task, @next_run_at, @now, @now)`,
+        `INSERT INTO jobs (id, name, prompt, cron, timezone, interval_seconds, model, system, enabled, missed, output, task, webhook_secret, next_run_at, created_at, updated_at)
+         VALUES (@id, @name, @prompt, @cron, @timezone, @interval_seconds, @model, @system, @enabled, @missed, @output, @task, @webhook_secret, @next_run_at, @now, @now)`,
       ),
       update: db.prepare(
         `UPDATE jobs SET name = @name, prompt = @prompt, cron = @cron, timezone = @timezone, interval_seconds = @interval_seconds,
            model = @model, system = @system, enabled = @enabled, missed = @missed, output = @output, task = @task,
-           next_run_at = @next_run_at, updated_at = @now WHERE id = @id`,
+           webhook_secret = @webhook_secret, next_run_at = @next_run_at, updated_at = @now WHERE id = @id`,
       ),
       remove: db.prepare(`DELETE FROM jobs WHERE id = ?`),
       setTimes: db.prepare(`UPDATE jobs SET last_run_at = COALESCE(?, last_run_at), next_run_at = ? WHERE id = ?`),
@@ -271,6 +279,7 @@ export function jobJson(job: JobRecord, running: boolean): Record<string, unknow
       job.task === null
         ? null
         : { workspace: job.task.workspace_id, permission_mode: job.task.permission_mode, allowed_tools: job.task.allowed_tools },
+    webhook: job.webhook_secret === null ? null : { path: jobWebhookPath(job.id), secret: job.webhook_secret },
     running,
     last_run_at: iso(job.last_run_at),
     next_run_at: iso(job.next_run_at),

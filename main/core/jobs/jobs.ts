@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { FieldChecks, PerchError } from '../errors.js';
@@ -29,6 +30,8 @@ export interface JobInput {
   model?: string | null | undefined;
   system?: string | null | undefined;
   enabled?: boolean | undefined;
+  /** true: a signed POST to /webhook/jobs/<id> runs the job (a schedule is then optional). */
+  webhook?: boolean | undefined;
   missed?: MissedPolicy | undefined;
   output?: JobOutput | undefined;
   /** Run the prompt as a task in this workspace (id, name or path); null: ask Claude once. */
@@ -109,8 +112,12 @@ function validJob(job: NewJob, origin: ChangeOrigin, outputsDir: string, outputC
   if (!job.prompt.trim()) checks.add('prompt', 'The prompt must not be empty.');
   const hasCron = job.cron !== null;
   const hasInterval = job.interval_seconds !== null;
-  if (hasCron === hasInterval) {
-    const either = 'Give exactly one: a cron expression (e.g. "0 9 * * 1-5") or an interval in seconds.';
+  // A webhook may be the only way a job runs; otherwise it needs exactly one schedule.
+  const unscheduledWebhook = !hasCron && !hasInterval && job.webhook_secret !== null;
+  if (hasCron === hasInterval && !unscheduledWebhook) {
+    const either = hasCron
+      ? 'Give one schedule: a cron expression or an interval in seconds, not both.'
+      : 'Give a schedule: a cron expression (e.g. "0 9 * * 1-5") or an interval in seconds — or turn on the job\'s webhook.';
     checks.add('cron', either);
     checks.add('interval_seconds', either);
   }
@@ -128,6 +135,9 @@ function validJob(job: NewJob, origin: ChangeOrigin, outputsDir: string, outputC
   checks.finish();
   return { ...job, output: output as JobOutput, timezone: timezone as string | null };
 }
+
+/** A job's webhook key: 256 random bits, as hex (what people paste into a sender's settings). */
+const newWebhookSecret = (): string => randomBytes(32).toString('hex');
 
 /** Scheduled prompts, as the API and the UI manage them. */
 export class Jobs {
@@ -173,6 +183,7 @@ export class Jobs {
         missed: input.missed ?? 'run_once',
         output: input.output ?? {},
         task: this.taskOf(input.task),
+        webhook_secret: input.webhook === true ? newWebhookSecret() : null,
       },
       origin,
       this.outputsDir,
@@ -203,6 +214,13 @@ export class Jobs {
         missed: changes.missed ?? current.missed,
         output: changes.output !== undefined && !sameOutput(changes.output, current.output) ? changes.output : current.output,
         task: changes.task !== undefined ? this.taskOf(changes.task) : current.task,
+        // Turning the webhook on keeps a secret it already has; turning it off forgets it.
+        webhook_secret:
+          changes.webhook === undefined
+            ? current.webhook_secret
+            : changes.webhook
+              ? (current.webhook_secret ?? newWebhookSecret())
+              : null,
       },
       origin,
       this.outputsDir,
@@ -223,6 +241,16 @@ export class Jobs {
 
   runNow(id: string): Record<string, unknown> {
     return runJson(this.scheduler.runNow(id));
+  }
+
+  /** The key a job's webhook requests are signed with, or nothing when there is no such job or webhook. */
+  webhookSecret(id: string): string | undefined {
+    return this.store.find(id)?.webhook_secret ?? undefined;
+  }
+
+  /** Runs a job for its webhook (the caller checked the signature with `webhookSecret`). */
+  runFromWebhook(id: string, payload: string): Record<string, unknown> {
+    return runJson(this.scheduler.runFromWebhook(id, payload));
   }
 
   runs(id: string, limit: number, before?: string): { runs: Array<Record<string, unknown>>; has_more: boolean } {

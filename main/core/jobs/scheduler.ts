@@ -66,6 +66,8 @@ export class JobScheduler {
   private expectedAt = 0;
   private started = false;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<RunRecord | undefined> }>();
+  /** What the webhook that started a run was sent, by run id, until the run ends ({{payload}}). */
+  private readonly payloads = new Map<string, string>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
 
@@ -92,8 +94,9 @@ export class JobScheduler {
     job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_seconds' | 'enabled' | 'last_run_at' | 'created_at'>,
     now: number,
   ): number | null {
-    if (!job.enabled) return null;
-    return nextRunAfter(scheduleOf(job), now, job.last_run_at ?? job.created_at);
+    const schedule = scheduleOf(job);
+    if (!job.enabled || !schedule) return null;
+    return nextRunAfter(schedule, now, job.last_run_at ?? job.created_at);
   }
 
   /** Runs a job now (a person pressed "Run now"); refuses if it is already running. */
@@ -103,6 +106,26 @@ export class JobScheduler {
       throw new PerchError('job_running', 409, `'${job.name}' is running already; runs of one job never overlap.`);
     }
     return this.launch(job, 'manual', null).run;
+  }
+
+  /**
+   * Runs a job because its webhook was called (the signature was checked by the caller): the
+   * request's body fills {{payload}}. Refused, like Run now, while the job runs; and while it is
+   * disabled, since turning a job off should stop every way it runs.
+   */
+  runFromWebhook(jobId: string, payload: string): RunRecord {
+    const job = this.options.store.require(jobId);
+    if (!job.enabled) {
+      throw new PerchError('job_disabled', 409, `'${job.name}' is disabled; enable it to let its webhook run it.`);
+    }
+    if (this.running.has(job.id)) {
+      throw new PerchError(
+        'job_running',
+        409,
+        `'${job.name}' is running already; runs of one job never overlap. Try again when it is done.`,
+      );
+    }
+    return this.launch(job, 'webhook', null, payload).run;
   }
 
   /** Waits for a job's current run (tests and graceful stops use it). */
@@ -147,7 +170,7 @@ export class JobScheduler {
     const due = job.next_run_at as number;
     const late = now - due > LATE_AFTER_MS;
     // Whatever happens to this occurrence, the next one is in the future: never a burst.
-    store.setTimes(job.id, null, nextRunAfter(scheduleOf(job), now, job.last_run_at ?? job.created_at));
+    store.setTimes(job.id, null, this.nextRun(job, now));
     if (this.running.has(job.id)) {
       const missed = store.startRun(job.id, 'schedule', due, 'missed');
       store.finishRun(missed.id, { status: 'missed', error: 'Skipped: the previous run of this job was still going.' });
@@ -175,11 +198,13 @@ export class JobScheduler {
     this.timer = clock.setTimeout(() => this.tick(), delay);
   }
 
-  private launch(job: JobRecord, trigger: RunTrigger, scheduledFor: number | null): { run: RunRecord } {
+  private launch(job: JobRecord, trigger: RunTrigger, scheduledFor: number | null, payload?: string): { run: RunRecord } {
     const run = this.options.store.startRun(job.id, trigger, scheduledFor);
+    if (payload !== undefined) this.payloads.set(run.id, payload);
     const controller = new AbortController();
     const done = this.execute(job, run, controller.signal).finally(() => {
       this.running.delete(job.id);
+      this.payloads.delete(run.id);
     });
     this.running.set(job.id, { controller, done });
     return { run };
@@ -216,12 +241,13 @@ export class JobScheduler {
     return finished;
   }
 
-  private renderedPrompt(job: JobRecord): string {
+  private renderedPrompt(job: JobRecord, run: RunRecord): string {
     const { store, clock } = this.options;
     return renderPrompt(job.prompt, {
       now: clock.now(),
       timezone: job.timezone ?? systemTimeZone(),
       lastOutput: store.lastOutput(job.id),
+      payload: this.payloads.get(run.id) ?? null,
     });
   }
 
@@ -243,7 +269,7 @@ export class JobScheduler {
     const tasks = this.options.tasks();
     try {
       const started = tasks.start({
-        prompt: this.renderedPrompt(job),
+        prompt: this.renderedPrompt(job, run),
         workspace: task.workspace_id,
         permission_mode: task.permission_mode,
         allowed_tools: task.allowed_tools,
@@ -286,7 +312,7 @@ export class JobScheduler {
     let finished: RunRecord | undefined;
     try {
       const { claude: defaults } = settings();
-      const prompt = this.renderedPrompt(job);
+      const prompt = this.renderedPrompt(job, run);
       const answer = await claude.stream(
         {
           model: job.model ?? defaults.model,

@@ -1,8 +1,19 @@
-/** What a prompt template can use: `{{date}}`, `{{time}}`, `{{last_output}}`. */
+/** What a prompt template can use: `{{date}}`, `{{time}}`, `{{last_output}}`, `{{payload}}`. */
 export interface TemplateValues {
   now: number;
   timezone: string;
   lastOutput: string | null;
+  /** The body of the signed request that started the run (webhook runs only). */
+  payload?: string | null | undefined;
+}
+
+/** The most of a webhook's body a prompt takes: enough for a CI log's tail or an event's JSON. */
+export const MAX_PAYLOAD_CHARS = 20_000;
+
+function payloadText(payload: string | null | undefined): string {
+  if (payload === null || payload === undefined) return '(no payload: this run was not started by the job’s webhook)';
+  if (payload.length <= MAX_PAYLOAD_CHARS) return payload;
+  return `${payload.slice(0, MAX_PAYLOAD_CHARS)}\n[… ${payload.length - MAX_PAYLOAD_CHARS} more characters cut]`;
 }
 
 function parts(now: number, timezone: string): Record<string, string> {
@@ -19,9 +30,9 @@ function parts(now: number, timezone: string): Record<string, string> {
 }
 
 /**
- * Fills a job's prompt: `{{date}}` (YYYY-MM-DD) and `{{time}}` (HH:MM) in the job's zone, and
+ * Fills a job's prompt: `{{date}}` (YYYY-MM-DD) and `{{time}}` (HH:MM) in the job's zone,
  * `{{last_output}}` (the previous successful run's answer), so "what changed since last time"
- * jobs work. Unknown placeholders stay as written.
+ * jobs work, and `{{payload}}` (what its webhook was sent). Unknown placeholders stay as written.
  */
 export function renderPrompt(template: string, values: TemplateValues): string {
   const clock = parts(values.now, values.timezone);
@@ -29,6 +40,8 @@ export function renderPrompt(template: string, values: TemplateValues): string {
     date: `${clock.year}-${clock.month}-${clock.day}`,
     time: `${clock.hour}:${clock.minute}`,
     last_output: values.lastOutput ?? '(there is no earlier output yet)',
+    payload: payloadText(values.payload),
   };
-  return template.replace(/\{\{\s*(date|time|last_output)\s*\}\}/g, (_match, name: string) => replacements[name] ?? '');
+  // One pass, so text a payload brings in is never read as a placeholder itself.
+  return template.replace(/\{\{\s*(date|time|last_output|payload)\s*\}\}/g, (_match, name: string) => replacements[name] ?? '');
 }

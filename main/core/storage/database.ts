@@ -275,18 +275,50 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE messages ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE job_runs ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- A job may be run by a signed POST to /webhook/jobs/<id> (HMAC-SHA256 with this secret).
+  ALTER TABLE jobs ADD COLUMN webhook_secret TEXT;
+  -- Runs a webhook started: SQLite cannot widen a CHECK in place, so job_runs is rebuilt
+  -- (nothing refers to it; its rows and index are kept).
+  CREATE TABLE job_runs_new (
+    id TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule', 'manual', 'catch_up', 'webhook')),
+    scheduled_for INTEGER,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    status TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'missed')),
+    output TEXT,
+    error TEXT,
+    model TEXT,
+    input_tokens INTEGER,
+    output_tokens INTEGER,
+    cost_usd REAL,
+    delivery TEXT,
+    task_id TEXT,
+    usage_estimated INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO job_runs_new (id, job_id, trigger, scheduled_for, started_at, finished_at, status, output, error, model,
+    input_tokens, output_tokens, cost_usd, delivery, task_id, usage_estimated)
+  SELECT id, job_id, trigger, scheduled_for, started_at, finished_at, status, output, error, model,
+    input_tokens, output_tokens, cost_usd, delivery, task_id, usage_estimated FROM job_runs;
+  DROP TABLE job_runs;
+  ALTER TABLE job_runs_new RENAME TO job_runs;
+  CREATE INDEX job_runs_by_job ON job_runs (job_id, started_at DESC);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export function migrate(db: Db): void {
+/** Brings a database up to this version's schema (or, for tests of a migration, to `upTo`). */
+export function migrate(db: Db, upTo: number = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
       `The history database was written by a newer version of Perch (schema ${current}, this version knows ${MIGRATIONS.length}). Update Perch.`,
     );
   }
-  for (let version = current; version < MIGRATIONS.length; version += 1) {
+  for (let version = current; version < upTo; version += 1) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);

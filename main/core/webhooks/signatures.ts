@@ -18,6 +18,10 @@ export const hmacSha256Hex = (secret: string, ...parts: ReadonlyArray<string | B
 
 const unauthorized = (type: string, message: string): PerchError => new PerchError(type, 401, message);
 
+/** Whether `signature` is `sha256=<hex HMAC-SHA256 of body>` keyed with `secret` (constant time). */
+const sha256SignatureMatches = (secret: string, body: Buffer, signature: string): boolean =>
+  secretsMatch(signature.trim().toLowerCase(), `sha256=${hmacSha256Hex(secret, body)}`);
+
 /** `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`. Throws a 401 when it does not match. */
 export function verifyGitHubSignature(input: { secret: string; body: Buffer; signature: string | undefined }): void {
   if (input.secret === '') {
@@ -32,11 +36,31 @@ export function verifyGitHubSignature(input: { secret: string; body: Buffer; sig
       'The request has no X-Hub-Signature-256 header. Give the GitHub webhook a secret (the same as github.webhookSecret).',
     );
   }
-  const expected = `sha256=${hmacSha256Hex(input.secret, input.body)}`;
-  if (!secretsMatch(input.signature.trim().toLowerCase(), expected)) {
+  if (!sha256SignatureMatches(input.secret, input.body, input.signature)) {
     throw unauthorized(
       'invalid_signature',
       "The X-Hub-Signature-256 signature does not match: the webhook's secret differs from github.webhookSecret, or the body was changed on the way.",
+    );
+  }
+}
+
+/**
+ * A job's webhook: `X-Perch-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` with the
+ * job's own secret, or the same in GitHub's `X-Hub-Signature-256` (so a repository's webhook
+ * can run a job directly). Throws a 401 when neither matches.
+ */
+export function verifyJobSignature(input: { secret: string; body: Buffer; signatures: Array<string | undefined> }): void {
+  const given = input.signatures.filter((signature): signature is string => Boolean(signature));
+  if (given.length === 0) {
+    throw unauthorized(
+      'invalid_signature',
+      "The request has no X-Perch-Signature-256 header: sign the body with the job's webhook secret (sha256=<hex HMAC-SHA256 of the body>).",
+    );
+  }
+  if (!given.some((signature) => sha256SignatureMatches(input.secret, input.body, signature))) {
+    throw unauthorized(
+      'invalid_signature',
+      "The signature does not match: it was made with another secret than the job's webhook secret, or the body was changed on the way.",
     );
   }
 }

@@ -14,7 +14,8 @@ import {
 import { ModeSelect, WorkspaceSelect, type PickableMode } from '../tasks/TaskFields';
 import { cronProblem, formatInZone, nextCronRun, timeZoneProblem, timeZones } from './schedule';
 
-type ScheduleKind = 'cron' | 'interval';
+/** On a cron schedule, every so often, or only when its webhook is called ('none', offered with a webhook). */
+type ScheduleKind = 'cron' | 'interval' | 'none';
 type IntervalUnit = 60 | 3600 | 86_400;
 
 const UNITS: Array<[IntervalUnit, string]> = [
@@ -23,7 +24,8 @@ const UNITS: Array<[IntervalUnit, string]> = [
   [86_400, 'days'],
 ];
 
-type FieldId = 'job-name' | 'job-prompt' | 'job-cron' | 'job-timezone' | 'job-every' | 'job-tools' | 'job-file' | 'job-url';
+type FieldId =
+  'job-name' | 'job-prompt' | 'job-cron' | 'job-timezone' | 'job-every' | 'job-webhook' | 'job-tools' | 'job-file' | 'job-url';
 
 /** The API's name for each field → its control here, so the service's refusals land next to them. */
 const PATHS: Record<string, FieldId> = {
@@ -32,10 +34,18 @@ const PATHS: Record<string, FieldId> = {
   cron: 'job-cron',
   timezone: 'job-timezone',
   interval_seconds: 'job-every',
+  webhook: 'job-webhook',
   'task.allowed_tools': 'job-tools',
   'output.file': 'job-file',
   'output.url': 'job-url',
 };
+
+/** How a saved job runs: its schedule's kind, or none when only its webhook runs it. */
+function kindOf(job: Job | undefined): ScheduleKind {
+  if (job?.interval_seconds) return 'interval';
+  if (job && !job.cron && job.webhook) return 'none';
+  return 'cron';
+}
 
 function intervalParts(seconds: number | null): { amount: string; unit: IntervalUnit } {
   if (!seconds) return { amount: '30', unit: 60 };
@@ -60,7 +70,8 @@ export function JobForm({
   const browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   const [name, setName] = useState(job?.name ?? '');
   const [prompt, setPrompt] = useState(job?.prompt ?? '');
-  const [kind, setKind] = useState<ScheduleKind>(job?.interval_seconds ? 'interval' : 'cron');
+  const [kind, setKind] = useState<ScheduleKind>(kindOf(job));
+  const [webhook, setWebhook] = useState(Boolean(job?.webhook));
   const [cron, setCron] = useState(job?.cron ?? '0 9 * * 1-5');
   const [timezone, setTimezone] = useState(job?.timezone ?? browserZone);
   const initialInterval = intervalParts(job?.interval_seconds ?? null);
@@ -86,6 +97,7 @@ export function JobForm({
       'job-cron': cron,
       'job-timezone': timezone,
       'job-every': amount,
+      'job-webhook': webhook,
       'job-tools': allowedTools,
       'job-file': file,
       'job-url': url,
@@ -97,7 +109,7 @@ export function JobForm({
       if (kind === 'cron') {
         problems['job-cron'] = cronProblem(cron);
         problems['job-timezone'] = timeZoneProblem(timezone);
-      } else {
+      } else if (kind === 'interval') {
         problems['job-every'] = numberProblem(amount, { min: 1 });
       }
       if (url.trim()) problems['job-url'] = urlProblem(url);
@@ -121,6 +133,11 @@ export function JobForm({
   const zones = useMemo(() => timeZones(), []);
   const nextRun = kind === 'cron' ? nextCronRun(cron, timezone) : undefined;
   const intervalSeconds = Number(amount) * unit;
+  const changeWebhook = (on: boolean): void => {
+    setWebhook(on);
+    // "No schedule" is a choice only for a job its webhook runs.
+    if (!on && kind === 'none') setKind('cron');
+  };
 
   const save = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
@@ -131,7 +148,10 @@ export function JobForm({
       prompt,
       ...(kind === 'cron'
         ? { cron: cron.trim(), timezone: timezone.trim(), interval_seconds: null }
-        : { interval_seconds: intervalSeconds, cron: null }),
+        : kind === 'interval'
+          ? { interval_seconds: intervalSeconds, cron: null }
+          : { cron: null, interval_seconds: null }),
+      webhook,
       missed,
       output: { notify, ...(file.trim() ? { file: file.trim() } : {}), ...(url.trim() ? { url: url.trim() } : {}) },
       task: asTask
@@ -184,8 +204,16 @@ export function JobForm({
         problem={problems['job-prompt']}
         hint={
           <>
-            Can use <code>{'{{date}}'}</code>, <code>{'{{time}}'}</code> and <code>{'{{last_output}}'}</code> (the previous
-            answer).
+            Can use <code>{'{{date}}'}</code>, <code>{'{{time}}'}</code>
+            {webhook ? ', ' : ' and '}
+            <code>{'{{last_output}}'}</code> (the previous answer)
+            {webhook && (
+              <>
+                {' '}
+                and <code>{'{{payload}}'}</code> (what the webhook’s request sent)
+              </>
+            )}
+            .
           </>
         }
       >
@@ -278,19 +306,44 @@ export function JobForm({
           </div>
         )}
         {kind === 'interval' && <FieldError id="job-every" problem={problems['job-every']} />}
+        {webhook && (
+          <label className="check">
+            <input type="radio" name="schedule-kind" checked={kind === 'none'} onChange={() => setKind('none')} /> No schedule
+            (webhook only)
+          </label>
+        )}
+        <div className="webhook-choice">
+          <label className="check">
+            <input
+              {...fields.control('job-webhook', 'job-webhook-hint')}
+              type="checkbox"
+              checked={webhook}
+              onChange={(event) => changeWebhook(event.target.checked)}
+            />{' '}
+            Run when a signed request arrives (webhook)
+          </label>
+          <FieldError id="job-webhook" problem={problems['job-webhook']} />
+          <p className="hint" id="job-webhook-hint">
+            Another program — CI, a script, a GitHub webhook — runs the job by posting to its address; what it sends fills{' '}
+            <code>{'{{payload}}'}</code>.
+            {job?.webhook && !webhook && <> Saving turns it off; turning it on again later makes a new secret.</>}
+          </p>
+        </div>
       </fieldset>
-      <div className="field">
-        <label htmlFor="job-missed">If a run is missed (computer asleep, Perch off)</label>
-        <select
-          id="job-missed"
-          className="input"
-          value={missed}
-          onChange={(event) => setMissed(event.target.value as 'skip' | 'run_once')}
-        >
-          <option value="run_once">Run once, late</option>
-          <option value="skip">Skip it</option>
-        </select>
-      </div>
+      {kind !== 'none' && (
+        <div className="field">
+          <label htmlFor="job-missed">If a run is missed (computer asleep, Perch off)</label>
+          <select
+            id="job-missed"
+            className="input"
+            value={missed}
+            onChange={(event) => setMissed(event.target.value as 'skip' | 'run_once')}
+          >
+            <option value="run_once">Run once, late</option>
+            <option value="skip">Skip it</option>
+          </select>
+        </div>
+      )}
       <fieldset className="field">
         <legend className="label">How it works</legend>
         <label className="check">

@@ -1,6 +1,6 @@
 import { lazy, Suspense, useCallback, useEffect, useRef, useState } from 'react';
 import { formatCost, formatWhen } from '../../answers/format';
-import { messageOf } from '../../api/client';
+import { messageOf, resolveConnection } from '../../api/client';
 import type { Job, JobList, JobRun, Session } from '../../api/types';
 import { useApi } from '../../app/api-context';
 import { ConfirmDelete } from '../../app/ConfirmDelete';
@@ -28,12 +28,121 @@ const absolute = (iso: string): string => new Date(iso).toLocaleString();
 
 const browserZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-function CopyButton({ text }: { text: string }) {
+/** Copies `text`; `what` ("the address") names it to screen readers, and is said once it is copied. */
+function CopyButton({ text, what, className = 'button quiet' }: { text: string; what?: string; className?: string }) {
   const { label, copy } = useCopy();
   return (
-    <button className="button quiet" type="button" onClick={() => copy(text)}>
-      {label ?? 'Copy'}
-    </button>
+    <>
+      <button className={className} type="button" aria-label={what && `Copy ${what}`} onClick={() => copy(text)}>
+        {label ?? 'Copy'}
+      </button>
+      {what && (
+        <span className="visually-hidden" role="status">
+          {label === 'Copied' ? `Copied ${what} to the clipboard` : label}
+        </span>
+      )}
+    </>
+  );
+}
+
+/** A job with no schedule: only its webhook runs it. */
+const webhookOnly = (job: Job): boolean => !job.cron && !job.interval_seconds;
+
+/**
+ * Where other programs reach Perch: in a browser, the address this page came from (the one that
+ * reached Perch); in the desktop app, the service's own.
+ */
+function useServiceOrigin(): string | undefined {
+  const [origin, setOrigin] = useState<string | undefined>(() => (window.perch ? undefined : window.location.origin));
+  useEffect(() => {
+    if (!window.perch) return;
+    let current = true;
+    resolveConnection().then(
+      (connection) => {
+        if (current) setOrigin(connection.baseUrl);
+      },
+      () => undefined,
+    );
+    return () => {
+      current = false;
+    };
+  }, []);
+  return origin;
+}
+
+/** A shell command that signs a body with the secret and posts it, as any program calling the webhook does. */
+function webhookExample(address: string, secret: string): string {
+  return [
+    `address='${address}'`,
+    `secret='${secret}'`,
+    `body='{"text":"hello"}'`,
+    `sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$secret" -r | cut -d' ' -f1)`,
+    `curl -X POST -H "X-Perch-Signature-256: sha256=$sig" \\`,
+    `  -H 'Content-Type: application/json' --data "$body" "$address"`,
+  ].join('\n');
+}
+
+const HIDDEN_SECRET = '••••••••••••••••••••••••';
+
+/** A job's webhook on its card: the address to post to, its secret (hidden until asked), and how to call it. */
+function JobWebhook({ job, webhook, origin }: { job: Job; webhook: NonNullable<Job['webhook']>; origin: string }) {
+  const [shown, setShown] = useState(false);
+  const address = `${origin}${webhook.path}`;
+  const id = `webhook-${job.id}`;
+  const example = webhookExample(address, webhook.secret);
+  return (
+    <section className="job-webhook" aria-labelledby={`${id}-title`}>
+      <h3 id={`${id}-title`}>Webhook</h3>
+      <div className="webhook-fields">
+        <div className="webhook-row">
+          <span className="webhook-label" id={`${id}-address`}>
+            Address
+          </span>
+          <output className="webhook-value" aria-labelledby={`${id}-address`}>
+            {address}
+          </output>
+          <span className="webhook-buttons">
+            <CopyButton className="button quiet webhook-button" text={address} what="the address" />
+          </span>
+        </div>
+        <div className="webhook-row">
+          <span className="webhook-label" id={`${id}-secret`}>
+            Secret
+          </span>
+          <output className="webhook-value" aria-labelledby={`${id}-secret`}>
+            {shown ? (
+              webhook.secret
+            ) : (
+              <>
+                <span aria-hidden="true">{HIDDEN_SECRET}</span>
+                <span className="visually-hidden">hidden</span>
+              </>
+            )}
+          </output>
+          <span className="webhook-buttons">
+            <button className="button quiet webhook-button" type="button" onClick={() => setShown((current) => !current)}>
+              {shown ? 'Hide secret' : 'Show secret'}
+            </button>
+            <CopyButton className="button quiet webhook-button" text={webhook.secret} what="the secret" />
+          </span>
+        </div>
+      </div>
+      <details className="webhook-howto">
+        <summary>How to call it</summary>
+        <p className="hint">
+          POST to the address, signed: <code>X-Perch-Signature-256: sha256=</code> and the HMAC-SHA256 of the exact body, keyed
+          with the secret. A GitHub repository webhook with this secret works too. Perch answers 202 and runs the job; the body
+          fills <code>{'{{payload}}'}</code>.
+        </p>
+        <pre className="webhook-example">
+          <code>{shown ? example : example.replace(webhook.secret, HIDDEN_SECRET)}</code>
+        </pre>
+        <div className="run-actions">
+          <CopyButton text={example} what="the command" />
+          {!shown && <span className="hint">The copied command holds the secret.</span>}
+        </div>
+      </details>
+    </section>
   );
 }
 
@@ -123,6 +232,13 @@ function useLastRun(job: Job): JobRun | undefined {
   return run;
 }
 
+/** How a run started, when not on schedule. */
+const TRIGGERS: Record<Exclude<JobRun['trigger'], 'schedule'>, string> = {
+  manual: 'run by hand',
+  catch_up: 'late (caught up)',
+  webhook: 'run by webhook',
+};
+
 function RunHistory({ job, version }: { job: Job; version: number }) {
   const { api } = useApi();
   const [runs, setRuns] = useState<JobRun[] | undefined>();
@@ -143,9 +259,7 @@ function RunHistory({ job, version }: { job: Job; version: number }) {
           <div className="run-head">
             <span className={`badge ${run.status}`}>{run.status}</span>
             <span title={absolute(run.started_at)}>{formatWhen(run.started_at)}</span>
-            {run.trigger !== 'schedule' && (
-              <span className="hint">{run.trigger === 'manual' ? 'run by hand' : 'late (caught up)'}</span>
-            )}
+            {run.trigger !== 'schedule' && <span className="hint">{TRIGGERS[run.trigger]}</span>}
             {run.cost_usd !== null && <span className="hint">{formatCost(run.cost_usd)}</span>}
           </div>
           {run.output && <RunAnswer job={job} run={run} output={run.output} />}
@@ -168,7 +282,18 @@ function RunHistory({ job, version }: { job: Job; version: number }) {
   );
 }
 
-function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; onEdit: () => void }) {
+function JobCard({
+  job,
+  origin,
+  onChanged,
+  onEdit,
+}: {
+  job: Job;
+  /** Where Perch is reached, for the webhook's address. */
+  origin: string | undefined;
+  onChanged: () => void;
+  onEdit: () => void;
+}) {
   const { api } = useApi();
   const [open, setOpen] = useState(false);
   const [problem, setProblem] = useState<string | undefined>();
@@ -192,7 +317,11 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         <div className="job-title">
           <h2>{job.name}</h2>
           <p className="hint">
-            {describeSchedule(job)} · {nextRunText(job)}
+            {webhookOnly(job)
+              ? ['Runs when its webhook is called', job.running ? 'running now' : job.enabled ? '' : 'paused']
+                  .filter(Boolean)
+                  .join(' · ')
+              : `${describeSchedule(job)} · ${nextRunText(job)}`}
           </p>
         </div>
         <label className="check">
@@ -212,6 +341,7 @@ function JobCard({ job, onChanged, onEdit }: { job: Job; onChanged: () => void; 
         </div>
       )}
       {job.task && <p className="hint">Runs as a task ({job.task.permission_mode} mode)</p>}
+      {job.webhook && origin !== undefined && <JobWebhook job={job} webhook={job.webhook} origin={origin} />}
       <div className="job-actions">
         <button className="button" type="button" disabled={job.running} onClick={() => void act('POST', `${base}/run`)}>
           Run now
@@ -249,6 +379,7 @@ export default function JobsView() {
   const [error, setError] = useState<string | undefined>();
   const [editing, setEditing] = useState<Job | 'new' | undefined>();
   const newJobButton = useRef<HTMLButtonElement>(null);
+  const origin = useServiceOrigin();
   const closeEditor = (): void => {
     // Back where the person started a new job (an edit's card may have moved).
     if (editing === 'new') newJobButton.current?.focus();
@@ -319,7 +450,7 @@ export default function JobsView() {
         )}
         <ul className="job-list">
           {jobs?.map((job) => (
-            <JobCard key={job.id} job={job} onChanged={() => void refresh()} onEdit={() => setEditing(job)} />
+            <JobCard key={job.id} job={job} origin={origin} onChanged={() => void refresh()} onEdit={() => setEditing(job)} />
           ))}
         </ul>
         <ReviewList />
