@@ -323,7 +323,7 @@ export const review = z.object({
   comment_url: z.string().nullable(),
   error: z.string().nullable(),
   model: z.string().nullable(),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int() }).nullable(),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), estimated: estimatedFlag }).nullable(),
   cost_usd: z.number().nullable().meta({ description: 'Estimated from list prices; null when unknown.' }),
   created_at: z.iso.datetime(),
   updated_at: z.iso.datetime(),

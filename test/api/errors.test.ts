@@ -55,6 +55,14 @@ describe('malformed requests', () => {
     ]);
   });
 
+  it('says what is wrong with a key that has no name (no field to put it by)', async () => {
+    // Found by the fuzz suite: this answered 400 with an empty message.
+    const res = await perch.request('/api/v1/settings', { method: 'PATCH', json: { '': 'true' } });
+    const body = await expectError(res, 400, 'invalid_request_error');
+    expect(body.error.message).toMatch(/^Invalid field '': must be /);
+    expect(body.error.fields).toBeUndefined();
+  });
+
   it('says the body must be an object when it is not', async () => {
     const res = await perch.request('/api/v1/chat', { json: ['hi'] });
     const body = await expectError(res, 400, 'invalid_request_error');

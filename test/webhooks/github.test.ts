@@ -421,6 +421,17 @@ describe('failed reviews', () => {
     expect(review.cost_usd).toBeGreaterThan(0);
   });
 
+  it('records what a review cut mid-answer used, as an estimate, and posts nothing', async () => {
+    perch.upstream.enqueue({ kind: 'cut', textBefore: 'The change looks fine, except '.repeat(40) });
+    await deliver('pull_request', pullRequestEvent('opened'));
+    const review = await waitForReview('failed');
+    expect(review.usage).toMatchObject({ estimated: true });
+    // About a token per 4 characters of what arrived, not the 1 the stream's start reported.
+    expect(review.usage?.output_tokens).toBeGreaterThan(200);
+    expect(perch.service.core.usage.recent(1)[0]).toMatchObject({ source: 'github', estimated: 1 });
+    expect(prComments()).toEqual([]);
+  });
+
   it('says how to set the token when none is configured', async () => {
     perch.service.core.settings.set('github.token', '');
     const res = await deliver('pull_request', pullRequestEvent('opened'));

@@ -306,6 +306,10 @@ const MIGRATIONS: ReadonlyArray<string> = [
   ALTER TABLE job_runs_new RENAME TO job_runs;
   CREATE INDEX job_runs_by_job ON job_runs (job_id, started_at DESC);
   `,
+  `
+  -- 1 where a review's output_tokens is Perch's estimate (its answer was cut before the final count).
+  ALTER TABLE reviews ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

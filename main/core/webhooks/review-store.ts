@@ -15,14 +15,19 @@ interface ReviewRow {
   model: string | null;
   input_tokens: number | null;
   output_tokens: number | null;
+  /** 1 when output_tokens is Perch's estimate (the answer ended before its final count came). */
+  usage_estimated: number;
   cost_usd: number | null;
   created_at: number;
   updated_at: number;
 }
 
 /** A review as the API shows it. */
-export interface Review extends Omit<ReviewRow, 'input_tokens' | 'output_tokens' | 'created_at' | 'updated_at'> {
-  usage: { input_tokens: number; output_tokens: number } | null;
+export interface Review extends Omit<
+  ReviewRow,
+  'input_tokens' | 'output_tokens' | 'usage_estimated' | 'created_at' | 'updated_at'
+> {
+  usage: { input_tokens: number; output_tokens: number; estimated?: true } | null;
   created_at: string;
   updated_at: string;
 }
@@ -71,7 +76,7 @@ export class ReviewStore {
     this.finishReview = db.prepare(
       `UPDATE reviews SET status = @status, head_sha = COALESCE(@head_sha, head_sha), comment_url = @comment_url,
          error = @error, model = @model, input_tokens = @input_tokens, output_tokens = @output_tokens,
-         cost_usd = @cost_usd, updated_at = @now
+         usage_estimated = @usage_estimated, cost_usd = @cost_usd, updated_at = @now
        WHERE id = @id`,
     );
     this.selectRecent = db.prepare<[number], ReviewRow>(`SELECT * FROM reviews ORDER BY created_at DESC, id DESC LIMIT ?`);
@@ -118,6 +123,7 @@ export class ReviewStore {
       model: outcome.model ?? null,
       input_tokens: outcome.usage?.input_tokens ?? null,
       output_tokens: outcome.usage?.output_tokens ?? null,
+      usage_estimated: outcome.usage?.estimated ? 1 : 0,
       cost_usd: outcome.costUsd ?? null,
       now: this.now(),
     });
@@ -142,7 +148,11 @@ export class ReviewStore {
       usage:
         row.input_tokens === null && row.output_tokens === null
           ? null
-          : { input_tokens: row.input_tokens ?? 0, output_tokens: row.output_tokens ?? 0 },
+          : {
+              input_tokens: row.input_tokens ?? 0,
+              output_tokens: row.output_tokens ?? 0,
+              ...(row.usage_estimated ? { estimated: true as const } : {}),
+            },
       cost_usd: row.cost_usd,
       created_at: iso(row.created_at),
       updated_at: iso(row.updated_at),
