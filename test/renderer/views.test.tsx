@@ -278,7 +278,14 @@ describe('the pull-request review list', () => {
   });
 });
 
-describe('settings in the desktop app', () => {
+/** What GET /api/v1/settings answers with the defaults, for this client's rights and commands. */
+function settingsView({
+  editable,
+  cli = {},
+}: {
+  editable: { security: boolean; desktop: boolean };
+  cli?: Record<string, string>;
+}) {
   const settings: SettingsResponse['settings'] = {
     claude: {
       model: 'claude-sonnet-5-5',
@@ -297,15 +304,19 @@ describe('settings in the desktop app', () => {
     slack: { signingSecret: '' },
     desktop: { shortcut: 'CommandOrControl+Shift+Space', startAtLogin: false, startHidden: false },
   };
-  const view = {
+  return {
     settings,
     effective: settings,
     api_key: { configured: false, source: null },
     secrets: {},
     overridden: {},
-    editable: { security: true, desktop: true },
-    cli: {},
+    editable,
+    cli,
   } as unknown as SettingsResponse;
+}
+
+describe('settings in the desktop app', () => {
+  const view = settingsView({ editable: { security: true, desktop: true } });
 
   it('shows why the shortcut or the login item could not be applied, and the port Perch fell back to', async () => {
     fakeService((path) => (path === '/api/v1/settings' ? json(view) : json({ models: [] })));
@@ -357,33 +368,7 @@ describe('settings in the desktop app', () => {
 describe('settings in a browser', () => {
   it('says jobs at once may be raised only from the desktop app or the CLI, and puts the refusal next to the field', async () => {
     const command = 'npx perch config set jobs.maxConcurrentRuns <value>';
-    const settings = {
-      claude: {
-        model: 'claude-sonnet-5-5',
-        maxTokens: 4096,
-        upstreamUrl: 'https://api.anthropic.com',
-        systemPrompt: '',
-        timeoutSeconds: 120,
-        maxConcurrentRequests: 16,
-      },
-      rateLimit: { requestsPerMinute: 120, webhooksPerMinute: 60 },
-      budget: { dailyUsd: 0 },
-      api: { port: 8080, host: '127.0.0.1', allowedHosts: [], allowedOrigins: [], maxBodyMb: 10, maxUploadMb: 20 },
-      ui: { theme: 'system' },
-      jobs: { maxConcurrentRuns: 2 },
-      github: { webhookSecret: '', token: '', apiUrl: 'https://api.github.com', trigger: 'pull_request', label: 'perch-review' },
-      slack: { signingSecret: '' },
-      desktop: { shortcut: 'CommandOrControl+Shift+Space', startAtLogin: false, startHidden: false },
-    };
-    const view = {
-      settings,
-      effective: settings,
-      api_key: { configured: false, source: null },
-      secrets: {},
-      overridden: {},
-      editable: { security: false, desktop: false },
-      cli: { 'jobs.maxConcurrentRuns': command },
-    } as unknown as SettingsResponse;
+    const view = settingsView({ editable: { security: false, desktop: false }, cli: { 'jobs.maxConcurrentRuns': command } });
     const refusal = `This setting protects your spending: any client may lower it, but raising it or turning it off happens only in the Perch desktop app or with ${command} on this machine.`;
     const calls = fakeService((path, init) => {
       if (path === '/api/v1/settings' && init.method === 'PATCH') {

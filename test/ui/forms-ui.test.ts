@@ -11,16 +11,7 @@ import { expectStatusErrors, screenshotDir, signIn, useBrowserTests } from './st
  */
 
 const ui = useBrowserTests();
-const { page, watchedPage } = ui;
-
-const api = async (route: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
-  const { json, ...rest } = init;
-  return fetch(`${ui.stack.url}${route}`, {
-    ...rest,
-    headers: { authorization: `Bearer ${ui.stack.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(json === undefined ? {} : { method: rest.method ?? 'POST', body: JSON.stringify(json) }),
-  });
-};
+const { page, watchedPage, api } = ui;
 
 interface JobRun {
   status: string;

@@ -14,16 +14,7 @@ import { signIn, useBrowserTests } from './stack.js';
  */
 
 const ui = useBrowserTests();
-const { page } = ui;
-
-const api = async (route: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
-  const { json, ...rest } = init;
-  return fetch(`${ui.stack.url}${route}`, {
-    ...rest,
-    headers: { authorization: `Bearer ${ui.stack.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(json === undefined ? {} : { method: rest.method ?? 'POST', body: JSON.stringify(json) }),
-  });
-};
+const { page, api } = ui;
 
 interface Job {
   id: string;

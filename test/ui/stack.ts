@@ -123,6 +123,8 @@ export interface BrowserTests {
   readonly browser: Browser;
   watchedPage: (options?: PageOptions) => Promise<WatchedPage>;
   page: (options?: PageOptions) => Promise<Page>;
+  /** The service's API with the stack's token, as a script calls it (`json`: a JSON body, POSTed unless a method is given). */
+  api: (route: string, init?: RequestInit & { json?: unknown }) => Promise<Response>;
 }
 
 /**
@@ -168,5 +170,14 @@ export function useBrowserTests(): BrowserTests {
     },
     watchedPage,
     page: async (options) => (await watchedPage(options)).page,
+    api: async (route, init = {}) => {
+      const { json, ...rest } = init;
+      const { url, token } = started(stack);
+      return fetch(`${url}${route}`, {
+        ...rest,
+        headers: { authorization: `Bearer ${token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(json === undefined ? {} : { method: rest.method ?? 'POST', body: JSON.stringify(json) }),
+      });
+    },
   };
 }

@@ -12,17 +12,8 @@ import { screenshotDir, signIn, useBrowserTests } from './stack.js';
  */
 
 const ui = useBrowserTests();
-const { page } = ui;
+const { page, api } = ui;
 let folder: string;
-
-const api = async (route: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> => {
-  const { json, ...rest } = init;
-  return fetch(`${ui.stack.url}${route}`, {
-    ...rest,
-    headers: { authorization: `Bearer ${ui.stack.token}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(json === undefined ? {} : { method: 'POST', body: JSON.stringify(json) }),
-  });
-};
 
 async function startFromForm(p: Page, prompt: string, mode?: string): Promise<string> {
   await p.goto(`${ui.stack.url}/#/tasks`);

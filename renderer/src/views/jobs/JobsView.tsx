@@ -134,7 +134,7 @@ function JobWebhook({ job, webhook, origin }: { job: Job; webhook: NonNullable<J
           with the secret. A GitHub repository webhook with this secret works too. Perch answers 202 and runs the job; the body
           fills <code>{'{{payload}}'}</code>.
         </p>
-        <pre className="webhook-example">
+        <pre className="output-block webhook-example">
           <code>{shown ? example : example.replace(webhook.secret, HIDDEN_SECRET)}</code>
         </pre>
         <div className="run-actions">

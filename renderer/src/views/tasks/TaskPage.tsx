@@ -164,7 +164,7 @@ function Changes({ taskId, workspace, version }: { taskId: string; workspace: st
           ) : (
             <Suspense
               fallback={
-                <pre className="tool-output">
+                <pre className="output-block tool-output">
                   <code>{change.diff}</code>
                 </pre>
               }

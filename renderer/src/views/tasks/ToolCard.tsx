@@ -51,7 +51,7 @@ function Code({ code, lang }: { code: string; lang?: string }) {
   return (
     <Suspense
       fallback={
-        <pre className="tool-output">
+        <pre className="output-block tool-output">
           <code>{code}</code>
         </pre>
       }
@@ -116,7 +116,7 @@ export function ToolCard({
           <summary>
             {call.result?.is_error ? 'Error' : call.name === 'Read' ? `Read ${lines} lines` : `Output (${lines} lines)`}
           </summary>
-          <pre className={`tool-output${call.result?.is_error ? ' error' : ''}`} tabIndex={0}>
+          <pre className={`output-block tool-output${call.result?.is_error ? ' error' : ''}`} tabIndex={0}>
             {output}
           </pre>
         </details>
