@@ -10,7 +10,9 @@ export interface FieldProblem {
   message: string;
 }
 
-const numberFormat = new Intl.NumberFormat('en');
+/** Made on first use: an Intl formatter at start-up would load ICU's number data into every idle service. */
+let numberFormat: Intl.NumberFormat | undefined;
+const formatNumber = (value: number | bigint): string => (numberFormat ??= new Intl.NumberFormat('en')).format(value);
 
 const KIND_NAMES: Record<string, string> = {
   number: 'a number',
@@ -30,7 +32,7 @@ const sentence = (text: string): string => {
 };
 
 function sizeLimit(origin: string, bound: number | bigint, inclusive: boolean, direction: 'least' | 'most'): string {
-  const amount = numberFormat.format(bound);
+  const amount = formatNumber(bound);
   switch (origin) {
     case 'string':
       if (direction === 'least' && Number(bound) === 1) return 'Must not be empty.';
