@@ -26,13 +26,13 @@ export async function resolveConnection(bridge: PerchBridge | undefined = window
   };
 }
 
-/** An error answer from Perch, with its type so the UI can say what to do. */
 /** A field the service found wrong: its dotted path in the request, and a sentence about it. */
 export interface FieldProblem {
   field: string;
   message: string;
 }
 
+/** An error answer from Perch, with its type so the UI can say what to do. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
