@@ -62,7 +62,11 @@ export const WEBHOOK_ROUTES: RouteDoc[] = [
     tag: 'Webhooks',
     public: true,
     responses: {
-      200: { description: "GitHub's ping when the hook is added (nothing runs)", schema: githubPing },
+      200: {
+        description:
+          "GitHub's ping when the hook is added, or a delivery (same X-GitHub-Delivery or Idempotency-Key) that ran the job before: nothing runs",
+        schema: z.union([githubPing, webhookDuplicate]),
+      },
       202: { description: 'The run, started', schema: startedRun },
       401: error('A missing or wrong signature'),
       404: error('No job with a webhook at this address'),

@@ -106,6 +106,45 @@ describe("a job's webhook", () => {
     expect(lastPrompt(on)).toBe(`Summarise ${push}`);
   });
 
+  it("runs a redelivery once: GitHub's delivery id or a sender's Idempotency-Key", async () => {
+    const on = await perch();
+    const job = await createJob(on, { name: 'Once', prompt: '{{payload}}', webhook: true });
+    const secret = job.webhook?.secret ?? '';
+    const path = job.webhook?.path ?? '';
+    const body = '{"ref":"refs/heads/main"}';
+    const send = (headers: Record<string, string>): Promise<Response> =>
+      call(on, path, body, { 'x-hub-signature-256': sign(secret, body), ...headers });
+    expect((await send({ 'x-github-delivery': 'delivery-1' })).status).toBe(202);
+    await on.service.core.jobs.settled(job.id);
+    const again = await send({ 'x-github-delivery': 'delivery-1' });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ duplicate: true });
+    expect((await send({ 'idempotency-key': 'build-42' })).status).toBe(202);
+    await on.service.core.jobs.settled(job.id);
+    expect((await send({ 'idempotency-key': 'build-42' })).status).toBe(200);
+    // Without an id every delivery runs.
+    expect((await send({})).status).toBe(202);
+    await on.service.core.jobs.settled(job.id);
+    const runs = ((await (await on.request(`/api/v1/jobs/${job.id}/runs`)).json()) as { runs: Run[] }).runs;
+    expect(runs).toHaveLength(3);
+  });
+
+  it('lets a delivery refused while the job ran come again and run', async () => {
+    const on = await perch();
+    on.upstream.enqueue({ kind: 'answer', text: 'slow', chunks: 4, delayMs: 150 });
+    const job = await createJob(on, { name: 'Busy', prompt: '{{payload}}', webhook: true });
+    const secret = job.webhook?.secret ?? '';
+    const path = job.webhook?.path ?? '';
+    const send = (body: string, delivery: string): Promise<Response> =>
+      call(on, path, body, { 'x-perch-signature-256': sign(secret, body), 'idempotency-key': delivery });
+    expect((await send('first', 'one')).status).toBe(202);
+    expect((await send('second', 'two')).status).toBe(409);
+    await on.service.core.jobs.settled(job.id);
+    expect((await send('second', 'two')).status).toBe(202);
+    await on.service.core.jobs.settled(job.id);
+    expect(lastPrompt(on)).toBe('second');
+  });
+
   it('refuses a missing or wrong signature, an unknown job and a job without a webhook, running nothing', async () => {
     const on = await perch();
     const job = await createJob(on, { name: 'Hook', prompt: '{{payload}}', webhook: true });

@@ -140,7 +140,17 @@ export function webhookRoutes(
         res.json({ ok: true });
         return;
       }
-      const run = core.jobs.runFromWebhook(req.params.id, rawBody(req).toString('utf8'));
+      // A sender's delivery id (GitHub's, or any sender's Idempotency-Key) makes a redelivery run the job once.
+      const delivery = (header(req, 'x-github-delivery') ?? header(req, 'idempotency-key'))?.trim();
+      const claim =
+        delivery && /^[\x21-\x7e]{1,200}$/.test(delivery)
+          ? () => services.reviews.claimDelivery(`job:${req.params.id}`, delivery)
+          : undefined;
+      const run = core.jobs.runFromWebhook(req.params.id, rawBody(req).toString('utf8'), claim);
+      if (!run) {
+        res.json({ duplicate: true });
+        return;
+      }
       res.status(202).json({ run });
     })
     .all(methodNotAllowed('POST'));

@@ -248,9 +248,13 @@ export class Jobs {
     return this.store.find(id)?.webhook_secret ?? undefined;
   }
 
-  /** Runs a job for its webhook (the caller checked the signature with `webhookSecret`). */
-  runFromWebhook(id: string, payload: string): Record<string, unknown> {
-    return runJson(this.scheduler.runFromWebhook(id, payload));
+  /**
+   * Runs a job for its webhook (the caller checked the signature with `webhookSecret`); nothing
+   * when `claimDelivery` says the delivery was handled before.
+   */
+  runFromWebhook(id: string, payload: string, claimDelivery?: () => boolean): Record<string, unknown> | undefined {
+    const run = this.scheduler.runFromWebhook(id, payload, claimDelivery);
+    return run && runJson(run);
   }
 
   runs(id: string, limit: number, before?: string): { runs: Array<Record<string, unknown>>; has_more: boolean } {

@@ -111,9 +111,10 @@ export class JobScheduler {
   /**
    * Runs a job because its webhook was called (the signature was checked by the caller): the
    * request's body fills {{payload}}. Refused, like Run now, while the job runs; and while it is
-   * disabled, since turning a job off should stop every way it runs.
+   * disabled, since turning a job off should stop every way it runs. `claimDelivery` says whether
+   * this delivery is new (false: a redelivery, already run — nothing happens).
    */
-  runFromWebhook(jobId: string, payload: string): RunRecord {
+  runFromWebhook(jobId: string, payload: string, claimDelivery: () => boolean = () => true): RunRecord | undefined {
     const job = this.options.store.require(jobId);
     if (!job.enabled) {
       throw new PerchError('job_disabled', 409, `'${job.name}' is disabled; enable it to let its webhook run it.`);
@@ -125,6 +126,8 @@ export class JobScheduler {
         `'${job.name}' is running already; runs of one job never overlap. Try again when it is done.`,
       );
     }
+    // Claimed only once the job can run, so a refused delivery can be sent again and count.
+    if (!claimDelivery()) return undefined;
     return this.launch(job, 'webhook', null, payload).run;
   }
 

@@ -93,7 +93,7 @@ export class ReviewStore {
    * Records a delivery; false when it was recorded before. Atomic (the primary key decides),
    * so two copies arriving at once still do the work once.
    */
-  claimDelivery(source: 'github' | 'slack', deliveryId: string): boolean {
+  claimDelivery(source: 'github' | 'slack' | `job:${string}`, deliveryId: string): boolean {
     const now = this.now();
     if (now - this.lastPruned > PRUNE_EVERY_MS) {
       this.lastPruned = now;
