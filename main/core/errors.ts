@@ -74,7 +74,7 @@ export class FieldChecks {
       return run();
     } catch (error) {
       if (!isPerchError(error) || error.status !== 400 || !error.fields) throw error;
-      this.problems.push(...error.fields.filter((problem) => !this.problems.some((known) => known.field === problem.field)));
+      for (const { field, message } of error.fields) this.add(field, message);
       return undefined;
     }
   }

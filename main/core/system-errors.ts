@@ -30,6 +30,11 @@ interface ErrorWithCode extends Error {
 const closed: Words = (peer) => ({ kind: 'closed', reason: `${peer} closed the connection` });
 const untrusted: Words = () => ({ kind: 'tls', reason: 'its security certificate is not trusted' });
 const timedOut: Words = (peer) => ({ kind: 'timeout', reason: `${peer} did not answer in time` });
+const connectTimedOut: Words = () => ({ kind: 'timeout', reason: 'the connection timed out' });
+const notSecure: Words = () => ({
+  kind: 'tls',
+  reason: 'a secure connection could not be set up (should the address start with http://?)',
+});
 const cancelled: Words = () => ({ kind: 'cancelled', reason: 'the request was cancelled' });
 const noAccess: Words = () => ({ kind: 'file', reason: 'permission denied' });
 const hostOf = (error: ErrorWithCode): string => (typeof error.hostname === 'string' ? ` ${error.hostname}` : '');
@@ -48,8 +53,8 @@ const BY_CODE: Record<string, Words> = {
     kind: 'not_found',
     reason: `the name${hostOf(error)} could not be looked up (is the network connected?)`,
   }),
-  ETIMEDOUT: () => ({ kind: 'timeout', reason: 'the connection timed out' }),
-  UND_ERR_CONNECT_TIMEOUT: () => ({ kind: 'timeout', reason: 'the connection timed out' }),
+  ETIMEDOUT: connectTimedOut,
+  UND_ERR_CONNECT_TIMEOUT: connectTimedOut,
   UND_ERR_HEADERS_TIMEOUT: timedOut,
   UND_ERR_BODY_TIMEOUT: timedOut,
   EHOSTUNREACH: () => ({ kind: 'unreachable', reason: 'the host cannot be reached from this network' }),
@@ -62,11 +67,8 @@ const BY_CODE: Record<string, Words> = {
   UNABLE_TO_GET_ISSUER_CERT: untrusted,
   UNABLE_TO_GET_ISSUER_CERT_LOCALLY: untrusted,
   ERR_TLS_CERT_ALTNAME_INVALID: () => ({ kind: 'tls', reason: 'its security certificate is for another name' }),
-  EPROTO: () => ({ kind: 'tls', reason: 'a secure connection could not be set up (should the address start with http://?)' }),
-  ERR_SSL_WRONG_VERSION_NUMBER: () => ({
-    kind: 'tls',
-    reason: 'a secure connection could not be set up (should the address start with http://?)',
-  }),
+  EPROTO: notSecure,
+  ERR_SSL_WRONG_VERSION_NUMBER: notSecure,
   UND_ERR_ABORTED: cancelled,
   ABORT_ERR: cancelled,
   ERR_INVALID_URL: () => ({ kind: 'other', reason: 'the address is not a valid URL' }),

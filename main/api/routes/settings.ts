@@ -50,9 +50,7 @@ export function settingsRoutes(context: RouteContext): Router {
       if (entries.length === 0) throw invalidRequest('Send the settings to change, e.g. {"claude": {"maxTokens": 2048}}.');
       // Every refused key at once, so a form marks each of them.
       const refusals = entries.flatMap(([key, value]) => changeRefusal(key, core.settings.get(key), value, originOf(res)) ?? []);
-      const [onlyRefusal, ...moreRefusals] = refusals;
-      if (onlyRefusal && moreRefusals.length === 0) throw onlyRefusal;
-      if (onlyRefusal) {
+      if (refusals.length > 0) {
         throw new PerchError('forbidden_setting', 403, refusals.map((refusal) => refusal.message).join(' '), {
           fields: refusals.flatMap((refusal) => refusal.fields ?? []),
         });

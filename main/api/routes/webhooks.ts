@@ -1,6 +1,7 @@
 import express, { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { PerchError, invalidRequest, notFound } from '../../core/errors.js';
+import { JOB_WEBHOOKS } from '../../core/jobs/job-store.js';
 import { decideGitHubEvent } from '../../core/webhooks/github-events.js';
 import { webhookServices, type WebhookServicesOptions } from '../../core/webhooks/index.js';
 import { verifyGitHubSignature, verifyJobSignature, verifySlackSignature } from '../../core/webhooks/signatures.js';
@@ -12,7 +13,7 @@ import { methodNotAllowed, type RouteContext } from './context.js';
 export const GITHUB_WEBHOOK_PATH = '/webhook/github';
 export const SLACK_WEBHOOK_PATH = '/webhook/slack';
 /** A job's own webhook (the id names the job; its secret signs the body). */
-export const JOB_WEBHOOK_PATH = '/webhook/jobs/:id';
+export const JOB_WEBHOOK_PATH = `${JOB_WEBHOOKS}/:id`;
 
 const header = (req: Request, name: string): string | undefined => {
   const value = req.headers[name];

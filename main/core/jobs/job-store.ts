@@ -92,8 +92,10 @@ export function scheduleOf(job: Pick<JobRecord, 'cron' | 'timezone' | 'interval_
   return job.interval_seconds === null ? null : { intervalSeconds: job.interval_seconds };
 }
 
-/** Where a job's webhook is served (the public webhook router, not the token-protected API). */
-export const jobWebhookPath = (jobId: string): string => `/webhook/jobs/${encodeURIComponent(jobId)}`;
+/** Where jobs' webhooks are served (the public webhook router, not the token-protected API). */
+export const JOB_WEBHOOKS = '/webhook/jobs';
+
+export const jobWebhookPath = (jobId: string): string => `${JOB_WEBHOOKS}/${encodeURIComponent(jobId)}`;
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 

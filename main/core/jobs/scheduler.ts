@@ -99,13 +99,18 @@ export class JobScheduler {
     return nextRunAfter(schedule, now, job.last_run_at ?? job.created_at);
   }
 
-  /** Runs a job now (a person pressed "Run now"); refuses if it is already running. */
-  runNow(jobId: string): RunRecord {
+  /** The job, unless it is running: runs of one job never overlap. */
+  private notRunning(jobId: string): JobRecord {
     const job = this.options.store.require(jobId);
     if (this.running.has(job.id)) {
       throw new PerchError('job_running', 409, `'${job.name}' is running already; runs of one job never overlap.`);
     }
-    return this.launch(job, 'manual', null).run;
+    return job;
+  }
+
+  /** Runs a job now (a person pressed "Run now"); refuses if it is already running. */
+  runNow(jobId: string): RunRecord {
+    return this.launch(this.notRunning(jobId), 'manual', null).run;
   }
 
   /**
@@ -119,13 +124,7 @@ export class JobScheduler {
     if (!job.enabled) {
       throw new PerchError('job_disabled', 409, `'${job.name}' is disabled; enable it to let its webhook run it.`);
     }
-    if (this.running.has(job.id)) {
-      throw new PerchError(
-        'job_running',
-        409,
-        `'${job.name}' is running already; runs of one job never overlap. Try again when it is done.`,
-      );
-    }
+    this.notRunning(job.id);
     // Claimed only once the job can run, so a refused delivery can be sent again and count.
     if (!claimDelivery()) return undefined;
     return this.launch(job, 'webhook', null, payload).run;
